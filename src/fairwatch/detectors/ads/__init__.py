@@ -1,0 +1,1 @@
+"""Advertising detectors: prohibited claims, unlabelled ads, pop-ups that do not close."""

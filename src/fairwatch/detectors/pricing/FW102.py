@@ -1,0 +1,256 @@
+"""FW102 pricing.fictitious_original_price."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from fairwatch.detectors.base import Context, Detector, severity_from_bands
+from fairwatch.detectors.findings import Evidence, Finding
+from fairwatch.engine import local_date
+
+
+class FictitiousOriginalPrice(Detector):
+    """A struck-through "original price" higher than the lowest price charged in the 7 days before.
+
+    **What it detects**
+
+    Promotions whose claimed original ("was") price is higher than the lowest price at
+    which the offer was actually sold in the days before the promotion began:
+    invented reference prices, prices raised just before a sale so the "discount" looks
+    larger ("先涨后降"), and reference prices inflated by a few percent.
+
+    **Why it matters**
+
+    Using a struck-through price that is not the lowest transaction price in the seven
+    days before the promotion is price fraud (Provisions on Clearly Marked Prices and
+    the Prohibition of Price Fraud, art. 19), and misleads consumers about the value of
+    a discount (Price Law art. 14(4)).
+
+    **Method**
+
+    A promotion is a run of China-local days on which quotes of an offer show a
+    ``claimed_original_price``; it ends on the first day the offer is quoted without one
+    (days with no quote at all do not end it). For each promotion starting on day *S*,
+    the reference price is the lowest ``unit_price`` of paid orders of the offer on days
+    *S−k … S−1*, where *k* is ``cn.price.original_price_lookback_days`` (7) at the
+    as-of date; if there was no sale in that window, the price of the last sale before
+    it. The promotion is reported when the highest claimed price exceeds the reference
+    by more than ``cn.detection.pricing.price_tolerance_cny`` (rounding). The engine
+    reduces quotes to (offer, day, quotes, quotes with a claim, highest claim) and paid
+    orders to (offer, day, lowest price); episodes and windows are resolved on those
+    small tables. The statistics give the overstatement in yuan and percent; evidence
+    lists the quotes that showed the claimed price and the orders at the reference price.
+
+    **Known limitations**
+
+    ``orders.unit_price`` is read as the item's transaction price before order-level
+    coupons and member discounts (the standard's ``paid_cny`` carries those). A
+    promotion with no sale of the offer before it cannot be judged and is not
+    reported. Sales outside the platform are not seen.
+    """
+
+    code = "FW102"
+    name = "pricing.inflated_original_price"
+    family = "pricing.fictitious_original_price"
+    legal_basis = ("cn.price_fraud_provisions.art19", "cn.price_law.art14")
+    parameters = (
+        "cn.price.original_price_lookback_days",
+        "cn.detection.pricing.price_tolerance_cny",
+        "cn.detection.pricing.severity_overstatement_pct",
+    )
+    inputs = {
+        "price_quotes": ("quote_id", "ts", "platform_id", "sku_id", "claimed_original_price"),
+        "orders": ("order_id", "ts", "sku_id", "unit_price", "status"),
+    }
+
+    def _claims(self, ctx: Context) -> ir.Table:
+        q = ctx.table("price_quotes")
+        q = q.filter(q.claimed_original_price.notnull())
+        return q.mutate(day=local_date(q.ts))
+
+    def _sales(self, ctx: Context) -> ir.Table:
+        o = ctx.table("orders")
+        o = o.filter(o.status == "paid", o.sku_id.notnull(), o.unit_price.notnull())
+        return o.mutate(day=local_date(o.ts))
+
+    def summarize(self, ctx: Context) -> ir.Table:
+        q = ctx.table("price_quotes")
+        q = q.mutate(day=local_date(q.ts))
+        claimed = q.claimed_original_price.notnull()
+        per_day = q.group_by(["sku_id", "day"]).aggregate(
+            platform_id=q.platform_id.max(),
+            claimed=q.claimed_original_price.max(),
+            quotes=claimed.sum(),
+            plain=(~claimed).sum(),
+        )
+        # Only offers that ever show a claim matter.
+        return per_day.filter(per_day.claimed.max().over(group_by=per_day.sku_id).notnull())
+
+    def run(self, ctx: Context) -> list[Finding]:
+        claims = ctx.execute(self.summarize(ctx))
+        if claims.empty or claims["quotes"].sum() == 0:
+            return []
+        sales = self._sales(ctx)
+        sales = sales.filter(sales.sku_id.isin(sorted(claims["sku_id"].unique().tolist())))
+        daily = ctx.execute(sales.group_by(["sku_id", "day"]).aggregate(low=sales.unit_price.min()))
+        return self.judge(ctx, claims, daily)
+
+    def judge(
+        self, ctx: Context, summary: pd.DataFrame, daily: pd.DataFrame | None = None
+    ) -> list[Finding]:
+        lookback = int(ctx.param("cn.price.original_price_lookback_days"))
+        tolerance = float(ctx.param("cn.detection.pricing.price_tolerance_cny"))
+        bands = ctx.param("cn.detection.pricing.severity_overstatement_pct")
+        daily = daily if daily is not None else pd.DataFrame(columns=["sku_id", "day", "low"])
+        summary = summary.assign(day=pd.to_datetime(summary["day"]).dt.date)
+        daily = daily.assign(day=pd.to_datetime(daily["day"]).dt.date)
+        sales_by_sku = {
+            sku: rows.sort_values("day") for sku, rows in daily.groupby("sku_id", sort=True)
+        }
+
+        violations: list[dict[str, Any]] = []
+        for sku, rows in summary.sort_values(["sku_id", "day"]).groupby("sku_id", sort=True):
+            for episode in _episodes(rows):
+                start, end = episode["day"].iloc[0], episode["day"].iloc[-1]
+                ref = self._reference(sales_by_sku.get(sku), start, lookback)
+                if ref is None:
+                    continue
+                ref_price, ref_day, basis = ref
+                claimed = float(episode["claimed"].max())
+                if claimed - ref_price <= tolerance:
+                    continue
+                violations.append(
+                    {
+                        "sku_id": str(sku),
+                        "platform_id": str(episode["platform_id"].iloc[0]),
+                        "start": start,
+                        "end": end,
+                        "claimed": claimed,
+                        "reference": ref_price,
+                        "reference_day": ref_day,
+                        "basis": basis,
+                        "quotes": int(episode["quotes"].sum()),
+                    }
+                )
+        if not violations:
+            return []
+        evidence = self._evidence(ctx, violations)
+        findings = []
+        for v in violations:
+            over = v["claimed"] - v["reference"]
+            pct = over / v["reference"] * 100 if v["reference"] > 0 else float("inf")
+            key = (v["sku_id"], v["start"])
+            findings.append(
+                self.finding(
+                    ctx,
+                    subject_id=v["sku_id"],
+                    platform_id=v["platform_id"],
+                    period_start=v["start"],
+                    period_end=v["end"],
+                    severity=severity_from_bands(pct, bands),
+                    score=round(float(1 - np.exp(-pct / 15)), 6),
+                    statistics={
+                        "claimed_original_price": v["claimed"],
+                        "lowest_price_before": v["reference"],
+                        "reference_day": v["reference_day"],
+                        "reference_basis": v["basis"],
+                        "overstatement_cny": round(over, 2),
+                        "overstatement_pct": pct,
+                        "lookback_days": lookback,
+                        "promotion_days": (v["end"] - v["start"]).days + 1,
+                        "quotes_with_claim": v["quotes"],
+                    },
+                    evidence=evidence.get(key, []),
+                )
+            )
+        return findings
+
+    @staticmethod
+    def _reference(
+        sales: pd.DataFrame | None, start: date, lookback: int
+    ) -> tuple[float, date, str] | None:
+        if sales is None or sales.empty:
+            return None
+        window = sales[(sales["day"] >= start - timedelta(days=lookback)) & (sales["day"] < start)]
+        if not window.empty:
+            row = window.loc[window["low"].idxmin()]
+            return float(row["low"]), row["day"], f"lowest paid price in the {lookback} days before"
+        before = sales[sales["day"] < start - timedelta(days=lookback)]
+        if before.empty:
+            return None
+        row = before.iloc[-1]
+        return (
+            float(row["low"]),
+            row["day"],
+            "last paid price before the window (no sale within it)",
+        )
+
+    def _evidence(
+        self, ctx: Context, violations: list[dict[str, Any]], limit: int = 10
+    ) -> dict[tuple[str, date], list[Evidence]]:
+        skus = sorted({v["sku_id"] for v in violations})
+        claims = self._claims(ctx)
+        claims = claims.filter(claims.sku_id.isin(skus)).select(
+            "sku_id", "day", "quote_id", "claimed_original_price"
+        )
+        sales = self._sales(ctx)
+        sales = sales.filter(sales.sku_id.isin(skus)).select(
+            "sku_id", "day", "order_id", "unit_price"
+        )
+        quotes = ctx.execute(claims)
+        orders = ctx.execute(sales)
+        quotes["day"] = pd.to_datetime(quotes["day"]).dt.date
+        orders["day"] = pd.to_datetime(orders["day"]).dt.date
+        out: dict[tuple[str, date], list[Evidence]] = {}
+        for v in violations:
+            qs = quotes[
+                (quotes["sku_id"] == v["sku_id"])
+                & (quotes["day"] >= v["start"])
+                & (quotes["day"] <= v["end"])
+            ]
+            qs = qs.sort_values(
+                ["claimed_original_price", "quote_id"], ascending=[False, True]
+            ).head(limit)
+            os_ = orders[(orders["sku_id"] == v["sku_id"]) & (orders["day"] == v["reference_day"])]
+            os_ = (
+                os_[np.isclose(os_["unit_price"], v["reference"])]
+                .sort_values("order_id")
+                .head(limit)
+            )
+            out[(v["sku_id"], v["start"])] = [
+                Evidence(
+                    "price_quotes",
+                    qs["quote_id"].astype(str).tolist(),
+                    note="quotes showing the claimed price",
+                ),
+                Evidence(
+                    "orders",
+                    os_["order_id"].astype(str).tolist(),
+                    note="sales at the reference price",
+                ),
+            ]
+        return out
+
+
+def _episodes(days: pd.DataFrame) -> list[pd.DataFrame]:
+    """Runs of claim days, ended by a day the offer was quoted without a claim.
+
+    ``days`` holds one offer's quoted days in order, with ``quotes`` (quotes showing a
+    claim) and ``plain`` (quotes without one). A day with claims and plain quotes both
+    continues the promotion; a day with plain quotes only ends it.
+    """
+    episodes: list[pd.DataFrame] = []
+    start: int | None = None
+    flags = (days["quotes"] > 0).tolist()
+    for i, has_claim in enumerate([*flags, False]):
+        if has_claim and start is None:
+            start = i
+        elif not has_claim and start is not None:
+            episodes.append(days.iloc[start:i])
+            start = None
+    return episodes
