@@ -215,7 +215,10 @@ class SelfPreference(Detector):
     ) -> list[Finding]:
         if searches is None or stores is None or searches.empty or summary.empty:
             return []
-        offers = _covariates(summary)
+        # The engines return rows in any order; the fit must not depend on it.
+        summary = summary.sort_values(["platform_id", "sku_id"], kind="stable")
+        searches = searches.sort_values(["platform_id", "query_id", "position"], kind="stable")
+        offers = _covariates(summary.reset_index(drop=True))
         searches = searches.assign(
             day=pd.to_datetime(searches["day"]).dt.date,
             sponsored=searches["sponsored"].fillna(False).astype(bool),
@@ -654,7 +657,13 @@ def _fit_platform(
         ll, grad, _, _ = _loglik_parts(d, b)
         return -float(ll.sum()), -grad.sum(axis=0)
 
-    res = optimize.minimize(objective, np.zeros(d.x.shape[1]), jac=True, method="L-BFGS-B")
+    res = optimize.minimize(
+        objective,
+        np.zeros(d.x.shape[1]),
+        jac=True,
+        method="L-BFGS-B",
+        options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 2000},
+    )
     b = res.x
     k = len(b)
     hess = np.zeros((k, k))
