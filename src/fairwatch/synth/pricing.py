@@ -428,6 +428,7 @@ class Planner:
                 self.busy[s] = True
             return skus
 
+        raised_outside: dict[str, int] = {}
         for e in self.emergencies:
             eid, region, declared, lifted = e.emergency_id, e.region_code, e.declared, e.lifted
             concerned = self._concerned(e)
@@ -453,10 +454,14 @@ class Planner:
             # The outside risers are a minority (at most a third) of each concerned
             # category's sellers outside: the same goods elsewhere keep their general price
             # level, the benchmark a rise in the region is judged against.
+            # The cap holds across emergencies: two emergencies concerning the same goods
+            # must not together make the risers the majority outside.
             for cat in e.categories:
                 same_goods = (self.cat == cat) & ~concerned_any
                 outside = [m for m in self._merchants(same_goods & ~self.busy) if m not in used]
-                n_out = min(len(outside) // 3, max(2, len(outside) // 6))
+                allowed = len(self._merchants(same_goods)) // 3 - raised_outside.get(cat, 0)
+                n_out = max(0, min(allowed, len(outside) // 3, max(2, len(outside) // 6)))
+                raised_outside[cat] = raised_outside.get(cat, 0) + n_out
                 for m in rng.choice(outside, n_out, replace=False) if n_out else []:
                     g = float(rng.uniform(0.08, 0.35))
                     for s in rise(str(m), same_goods, g, declared, lifted, True):

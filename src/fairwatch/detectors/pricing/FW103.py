@@ -78,9 +78,11 @@ class EmergencyPriceGouging(Detector):
     whose ``region_code`` it covers, in its categories (all when null), whoever buys.
     For each concerned offer: its baseline is the median of its daily log prices over
     the baseline window before the declaration; its daily *rise* is the log price minus
-    the baseline. The category's general movement on each day is the median rise of the
-    reference offers — the same category's offers not concerned by any emergency
-    overlapping this one (merchants outside the region), or, when fewer than
+    the baseline. The category's general movement on each day is the median, across
+    sellers, of each seller's median rise over its reference offers (a seller with many
+    offers counts once) — the reference offers being the same category's offers not
+    concerned by any emergency overlapping this one (merchants outside the region), or,
+    when fewer than
     ``cn.detection.pricing.gouging_min_control_offers`` of them have a baseline, every
     offer of the category. The daily *excess* is the offer's rise minus the category's
     movement (a difference in differences on log prices). A one-sided Welch t-test
@@ -298,6 +300,7 @@ class EmergencyPriceGouging(Detector):
         for o in overlapping:
             touched |= concerned[o.emergency_id].to_numpy()
         located = offers["merchant_region"].notna().to_numpy()
+        sellers = offers["merchant_id"].astype(str).to_numpy()
         base = prices[base_cols]
         baseline = base.median(axis=1)
         has_base = (base.notna().sum(axis=1) >= min_days).to_numpy()
@@ -311,7 +314,7 @@ class EmergencyPriceGouging(Detector):
                 reference, basis = controls, OUTSIDE
             else:
                 reference, basis = in_cat, EVERY
-            movement, kept = _general_movement(rise, reference, em_cols, material)
+            movement, kept = _general_movement(rise, reference, em_cols, material, sellers)
             set_aside = reference.sum() - kept.sum()
             targets = np.flatnonzero(mine.to_numpy() & in_cat)
             for i in targets:
@@ -397,9 +400,14 @@ class EmergencyPriceGouging(Detector):
 
 
 def _general_movement(
-    rise: pd.DataFrame, reference: NDArray[np.bool_], em_cols: list[date], material: float
+    rise: pd.DataFrame,
+    reference: NDArray[np.bool_],
+    em_cols: list[date],
+    material: float,
+    sellers: NDArray[Any],
 ) -> tuple[pd.Series, NDArray[np.bool_]]:
-    """The category's daily general movement: the median rise of the reference offers.
+    """The category's daily general movement: the median, across the reference offers'
+    sellers, of each seller's median rise (a seller with many offers counts once).
 
     Reference offers that themselves rose materially more than that movement during the
     emergency (their median excess reaches ``material``, in log terms) are set aside and
@@ -409,7 +417,7 @@ def _general_movement(
     """
     kept = reference.copy()
     while True:
-        movement = rise[kept].median(axis=0)
+        movement = rise[kept].groupby(sellers[kept]).median().median(axis=0)
         excess = rise[kept].sub(movement, axis=1)[em_cols].median(axis=1)
         outliers = (excess >= material).to_numpy()
         if not outliers.any() or outliers.all():
