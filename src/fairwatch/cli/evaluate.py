@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 
 from fairwatch.synth.evaluate import evaluate as evaluate_run
-from fairwatch.synth.evaluate import render_table
+from fairwatch.synth.evaluate import print_table
 
 
 def evaluate(
@@ -45,7 +45,7 @@ def evaluate(
     """
     console = Console()
     result = evaluate_run(findings, truth)
-    console.print(render_table(result))
+    print_table(console, result)
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(result.to_json() + "\n", encoding="utf-8")

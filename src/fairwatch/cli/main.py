@@ -255,7 +255,7 @@ def demo(
     from fairwatch.detectors.run import scan as do_scan
     from fairwatch.lake import ingest as do_ingest
     from fairwatch.synth.evaluate import evaluate as do_evaluate
-    from fairwatch.synth.evaluate import render_table
+    from fairwatch.synth.evaluate import print_table
     from fairwatch.synth.generate import generate_market
 
     t0 = time.perf_counter()
@@ -288,7 +288,7 @@ def demo(
     except FairwatchError as exc:
         raise fail(exc) from exc
     _print_run(result)
-    console.print(render_table(do_evaluate(run, market)))
+    print_table(console, do_evaluate(run, market))
     console.print(f"report: {run / 'report.html'}   findings: {run / 'findings.jsonl'}")
     console.print(f"demo finished in {time.perf_counter() - t0:.1f} s")
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
+from rich.console import Console
 from rich.table import Table
 
 from fairwatch.detectors.families import FAMILIES
@@ -218,6 +219,15 @@ def _scores(tp: int, fp: int, fn: int) -> tuple[float | None, float | None, floa
     else:
         f1 = 2 * precision * recall / (precision + recall)
     return precision, recall, f1
+
+
+def print_table(console: Console, evaluation: Evaluation) -> None:
+    """Print the evaluation table; when the output is not a terminal (a log, a pipe)
+    rich would squeeze it into 80 columns, so it gets the width it needs."""
+    table = render_table(evaluation)
+    if not console.is_terminal:
+        console = Console(file=console.file, width=max(console.width, 170), highlight=False)
+    console.print(table)
 
 
 def render_table(evaluation: Evaluation) -> Table:
