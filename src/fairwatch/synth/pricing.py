@@ -459,9 +459,10 @@ class Planner:
             for cat in e.categories:
                 same_goods = (self.cat == cat) & ~concerned_any
                 outside = [m for m in self._merchants(same_goods & ~self.busy) if m not in used]
-                allowed = len(self._merchants(same_goods)) // 3 - raised_outside.get(cat, 0)
+                already = raised_outside.get(cat, 0)
+                allowed = len(self._merchants(same_goods)) // 3 - already
                 n_out = max(0, min(allowed, len(outside) // 3, max(2, len(outside) // 6)))
-                raised_outside[cat] = raised_outside.get(cat, 0) + n_out
+                raised_outside[cat] = already + n_out
                 for m in rng.choice(outside, n_out, replace=False) if n_out else []:
                     g = float(rng.uniform(0.08, 0.35))
                     for s in rise(str(m), same_goods, g, declared, lifted, True):

@@ -82,10 +82,9 @@ class EmergencyPriceGouging(Detector):
     sellers, of each seller's median rise over its reference offers (a seller with many
     offers counts once) — the reference offers being the same category's offers not
     concerned by any emergency overlapping this one (merchants outside the region), or,
-    when fewer than
-    ``cn.detection.pricing.gouging_min_control_offers`` of them have a baseline, every
-    offer of the category. The daily *excess* is the offer's rise minus the category's
-    movement (a difference in differences on log prices). A one-sided Welch t-test
+    when fewer than ``cn.detection.pricing.gouging_min_control_offers`` of them have a
+    baseline, every offer of the category. The daily *excess* is the offer's rise minus
+    the category's movement (a difference in differences on log prices). A one-sided Welch t-test
     compares the offer's daily excess during the emergency with its daily excess in
     the baseline window; Benjamini–Hochberg q-values are taken across all offers
     tested. An offer is reported when q is at most ``cn.detection.fdr_q`` and its excess
@@ -417,8 +416,9 @@ def _general_movement(
     """
     kept = reference.copy()
     while True:
-        movement = rise[kept].groupby(sellers[kept]).median().median(axis=0)
-        excess = rise[kept].sub(movement, axis=1)[em_cols].median(axis=1)
+        mine = rise[kept]
+        movement = mine.groupby(sellers[kept]).median().median(axis=0)
+        excess = mine.sub(movement, axis=1)[em_cols].median(axis=1)
         outliers = (excess >= material).to_numpy()
         if not outliers.any() or outliers.all():
             return movement, kept

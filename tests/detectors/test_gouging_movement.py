@@ -1,4 +1,4 @@
-"""FW103's general movement: sellers count once, risers outside are set aside."""
+"""FW103's general movement: each seller counts once, a shared rise is the movement."""
 
 from __future__ import annotations
 
