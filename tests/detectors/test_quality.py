@@ -32,8 +32,18 @@ def test_pricing_detectors_find_planted_cases(market: Path, tmp_path: Path) -> N
         assert row.recall is not None and row.recall >= 0.95, (family, row)
 
 
-def test_clean_market_gives_no_pricing_findings(tmp_path: Path) -> None:
+def test_unnotified_concentrations_found_through_group_resolution(
+    market: Path, tmp_path: Path
+) -> None:
+    scan(market, tmp_path / "run", select=["FW701"], report=False)
+    row = evaluate(tmp_path / "run", market).row("structure.unnotified_concentration")
+    assert row is not None and row.truth > 0, "the market plants no unnotified concentration"
+    assert row.precision is not None and row.precision >= 0.95, row
+    assert row.recall is not None and row.recall >= 0.95, row
+
+
+def test_clean_market_gives_no_pricing_or_structure_findings(tmp_path: Path) -> None:
     clean = tmp_path / "clean"
     generate_market(clean, SCALE, seed=99, violations=False)
-    result = scan(clean, None, select=["FW101", "FW102"])
+    result = scan(clean, None, select=["FW101", "FW102", "FW701"])
     assert result.findings == [], result.findings[:3]

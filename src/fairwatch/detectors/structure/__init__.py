@@ -1,0 +1,1 @@
+"""Structure detectors: concentrations of undertakings."""
