@@ -289,6 +289,9 @@ def demo(
         raise fail(exc) from exc
     _print_run(result)
     print_table(console, do_evaluate(run, market))
+    from fairwatch.cli.structure import print_lights_summary
+
+    print_lights_summary(console, lake)
     console.print(f"report: {run / 'report.html'}   findings: {run / 'findings.jsonl'}")
     console.print(f"demo finished in {time.perf_counter() - t0:.1f} s")
 
@@ -298,6 +301,8 @@ def _register() -> None:
     from fairwatch.cli.evaluate import evaluate
     from fairwatch.cli.law import app as law_app
     from fairwatch.cli.penalty import penalty
+    from fairwatch.cli.platform import platform
+    from fairwatch.cli.structure import deal_app, entity
     from fairwatch.cli.synth import synth
 
     app.command("synth")(synth)
@@ -307,6 +312,9 @@ def _register() -> None:
     credit_app = typer.Typer(help="Credit records, the serious-dishonesty list and risk classes.")
     credit_app.command("show")(credit)
     app.add_typer(credit_app, name="credit")
+    app.command("entity")(entity)
+    app.command("platform")(platform)
+    app.add_typer(deal_app, name="deal")
 
 
 _register()

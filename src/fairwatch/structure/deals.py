@@ -26,6 +26,11 @@ For each deal (a row of the standard's ``deals`` table, or a proposed one):
    both the acquirer's group and the target hold a share, the pre- and post-merger HHI,
    its delta, the combined share, the AML art. 24 dominance presumption, the simple-case
    criterion (horizontal combined share) and the EU / US concentration bands.
+7. **Price effects**, where a reviewer supplies price evidence (:class:`PriceEvidence`;
+   the standard carries no prices or margins per relevant market): GUPPI and upward
+   pricing pressure from margins and diversion ratios, and a logit merger simulation
+   calibrated from the market's shares, the prices and one margin
+   (:func:`price_effects`; ``fairwatch deal propose --price ... --margin ...``).
 
 Every figure carries the parameter and citation it was judged against.
 """
@@ -613,3 +618,114 @@ def _cite(law: Any, name: str, day: date) -> str:
 
 def _frac(value: Any) -> float:
     return float(Fraction(value)) if isinstance(value, str) else float(value)
+
+
+@dataclass(frozen=True)
+class PriceEvidence:
+    """Price evidence a reviewer supplies for one relevant market (the standard has none).
+
+    ``prices`` and ``margins`` are per undertaking (group-level ids as in
+    ``market_shares``; margins as fractions of price); ``diversion[(a, b)]`` is the share
+    of a's lost sales that go to b. ``outside_share`` is the share of buyers who would
+    buy none of the market's products (the logit outside good): market shares are scaled
+    by ``1 - outside_share``.
+    """
+
+    prices: Mapping[str, float]
+    margins: Mapping[str, float] = field(default_factory=dict)
+    diversion: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    outside_share: float = 0.3
+
+
+@dataclass(frozen=True)
+class PriceEffects:
+    """Upward pricing pressure, GUPPI and a calibrated logit merger simulation."""
+
+    market_id: str
+    guppi: dict[str, float]  # per merging party: GUPPI of its own product
+    upp: dict[str, float]
+    logit_mean_price_change_pct: float | None
+    logit_parties_price_change_pct: dict[str, float]
+    calibrated_from: str | None
+    notes: tuple[str, ...] = ()
+
+
+def price_effects(
+    effect: MarketEffect,
+    shares: Mapping[str, float],
+    acquirer_group: str,
+    target: str,
+    evidence: PriceEvidence,
+) -> PriceEffects:
+    """UPP / GUPPI (when margins and diversion ratios are given) and a logit simulation.
+
+    ``shares`` are the market's shares in percent by undertaking (as ``market_shares``
+    holds them, the acquirer's group under ``acquirer_group``). The logit simulation is
+    calibrated from those shares, the given prices and one margin (the acquirer's if
+    given, else the first given), each undertaking pricing one product (Werden and
+    Froeb 1994; see :func:`fairwatch.structure.merger_sim.simulate_logit_merger`).
+    """
+    from fairwatch.structure import merger_sim as ms
+
+    notes: list[str] = []
+    pair = ((acquirer_group, target), (target, acquirer_group))
+    guppi: dict[str, float] = {}
+    upp: dict[str, float] = {}
+    for a, b in pair:
+        d = evidence.diversion.get((a, b))
+        if d is None or a not in evidence.prices or b not in evidence.prices:
+            continue
+        if b in evidence.margins:
+            guppi[a] = ms.guppi(d, evidence.prices[b], evidence.margins[b], evidence.prices[a])
+            if a in evidence.margins:
+                upp[a] = ms.upp(
+                    evidence.prices[a],
+                    evidence.margins[a],
+                    d,
+                    evidence.prices[b],
+                    evidence.margins[b],
+                )
+    if not guppi:
+        notes.append("GUPPI / UPP need both parties' prices, a margin and a diversion ratio")
+    priced = [e for e in sorted(shares) if e in evidence.prices and shares[e] > 0]
+    mean_change: float | None = None
+    parties: dict[str, float] = {}
+    calibrated: str | None = None
+    margin_of = [e for e in (acquirer_group, *priced) if e in evidence.margins and e in priced]
+    if len(priced) < len([e for e in shares if shares[e] > 0]):
+        notes.append("the logit simulation needs a price for every undertaking in the market")
+    elif not margin_of:
+        notes.append("the logit simulation needs one margin")
+    else:
+        calibrated = margin_of[0]
+        scale = (1.0 - evidence.outside_share) / sum(shares[e] for e in priced)
+        result = ms.simulate_logit_merger(
+            [evidence.prices[e] for e in priced],
+            [shares[e] * scale for e in priced],
+            priced,
+            {target: acquirer_group},
+            margin=evidence.margins[calibrated],
+            margin_index=priced.index(calibrated),
+        )
+        mean_change = round(100 * result.mean_relative_price_change, 6)
+        for e in (acquirer_group, target):
+            if e in priced:
+                parties[e] = round(100 * float(result.relative_price_change[priced.index(e)]), 6)
+    return PriceEffects(
+        effect.market_id,
+        {k: round(v, 6) for k, v in guppi.items()},
+        {k: round(v, 6) for k, v in upp.items()},
+        mean_change,
+        parties,
+        calibrated,
+        tuple(notes),
+    )
+
+
+def market_shares_of(market_shares: pd.DataFrame, market_id: str, period: str) -> dict[str, float]:
+    """The shares (percent) by undertaking of one market and period."""
+    rows = market_shares[
+        (market_shares["market_id"].astype(str) == market_id)
+        & (market_shares["period"].astype(str) == period)
+    ]
+    return {str(k): float(v) for k, v in rows.groupby("entity_id")["share_pct"].sum().items()}
