@@ -132,13 +132,26 @@ def scan(
     spark_master: Annotated[
         str | None, typer.Option("--spark-master", help="Spark master URL (default local[2]).")
     ] = None,
+    to_cases: Annotated[
+        bool,
+        typer.Option(
+            "--to-cases",
+            help="Feed the findings into the case store as alerts (merged by fingerprint).",
+        ),
+    ] = False,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Case store URL for --to-cases (default $FAIRWATCH_DB_URL)."),
+    ] = None,
 ) -> None:
     """Run detectors over a lake and write findings and an HTML report.
 
     Exit code 0: no findings; 1: findings; 2: usage or data error. A detector that
-    crashes is reported as an error in the run and the others go on.
+    crashes is reported as an error in the run and the others go on. With --to-cases
+    the findings become alerts in the case store, each routed by the region of its
+    conduct (taken from the lake).
 
-    Example: fairwatch scan lake/ --out run/ --select FW1 --as-of 2025-06-30
+    Example: fairwatch scan lake/ --out run/ --select FW1 --as-of 2025-06-30 --to-cases
     """
     from fairwatch.detectors.run import scan as do_scan
 
@@ -176,6 +189,28 @@ def scan(
         raise fail(exc) from exc
     _print_run(result)
     console.print(f"findings: {out / 'findings.jsonl'}   report: {out / 'report.html'}")
+    if to_cases:
+        from fairwatch.cases.db import open_store
+        from fairwatch.cases.regions import lake_region_resolver
+        from fairwatch.cases.service import Actor, CaseService
+
+        try:
+            store = open_store(db)
+            service = CaseService(store)
+            service.seed()
+            fed = service.ingest_findings(
+                Actor.system("analyst"),
+                result.findings,
+                result.run_id,
+                region_of=lake_region_resolver(lake),
+            )
+            store.dispose()
+        except FairwatchError as exc:
+            raise fail(exc) from exc
+        console.print(
+            f"case store: {len(fed.created)} new alerts, {len(fed.merged)} findings merged "
+            f"into open alerts, {fed.skipped} already received"
+        )
     raise typer.Exit(1 if result.findings else 0)
 
 
@@ -297,6 +332,7 @@ def demo(
 
 
 def _register() -> None:
+    from fairwatch.cli.cases import audit_app
     from fairwatch.cli.credit import credit
     from fairwatch.cli.evaluate import evaluate
     from fairwatch.cli.law import app as law_app
@@ -315,6 +351,7 @@ def _register() -> None:
     app.command("entity")(entity)
     app.command("platform")(platform)
     app.add_typer(deal_app, name="deal")
+    app.add_typer(audit_app, name="audit")
 
 
 _register()
