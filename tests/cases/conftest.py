@@ -10,24 +10,19 @@ and :func:`~fairwatch.cases.auth.authenticate`, as a deployment makes them.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
-import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 from fairwatch.cases import auth
 from fairwatch.cases.db import Store, open_store
 from fairwatch.cases.service import ROLES, Actor, CaseService
+from tests.pg import fresh_database, postgres_unavailable
 
-PG_HOST = "127.0.0.1:5432"
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1"
-PG_ADMIN = f"{PG_SERVER}/postgres"
 DATABASES = ("sqlite", "postgresql")
 #: the day the service's clock starts on (a Monday)
 START = dt.date(2025, 6, 2)
@@ -56,28 +51,6 @@ def finding(n: int | str, **fields: Any) -> dict[str, Any]:
     }
 
 
-@functools.cache
-def postgres_unavailable() -> str | None:
-    """Why no PostgreSQL test database can be made, or None when one can."""
-    engine = sa.create_engine(
-        PG_ADMIN, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
-    )
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except Exception as exc:  # whatever stops the connection: skip, saying why
-        text = str(exc).strip()
-        return f"no PostgreSQL at {PG_HOST}: {text.splitlines()[0] if text else repr(exc)}"
-    finally:
-        engine.dispose()
-    return None
-
-
-@functools.cache
-def _admin() -> sa.Engine:
-    return sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-
-
 @pytest.fixture(params=DATABASES)
 def database(request: pytest.FixtureRequest) -> str:
     """The database kind a test runs on (``sqlite`` or ``postgresql``)."""
@@ -92,14 +65,8 @@ def db_url(database: str, tmp_path: Path) -> Iterator[str]:
     if database == "sqlite":
         yield f"sqlite:///{tmp_path / 'cases.db'}"
         return
-    name = f"fw_{uuid.uuid4().hex}"
-    with _admin().connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{PG_SERVER}/{name}"
-    finally:
-        with _admin().connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with fresh_database("fw") as url:
+        yield url
 
 
 @pytest.fixture

@@ -89,7 +89,7 @@ def issue_token(store: Store, user_id: int, label: str = "") -> str:
 
 
 def actor_for_token(store: Store, token: str) -> Actor:
-    with store.session() as s:
+    with store.read() as s:
         row = s.execute(
             select(User)
             .join(ApiToken, ApiToken.user_id == User.id)

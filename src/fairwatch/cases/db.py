@@ -46,10 +46,18 @@ class Store:
     sessions: sessionmaker[Session]
     evidence_dir: Path
 
+    read_sessions: sessionmaker[Session] | None = None
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session whose transaction commits on success and rolls back on error."""
         with self.sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading only (on SQLite it does not take the write lock)."""
+        with (self.read_sessions or self.sessions).begin() as session:
             yield session
 
     @property
@@ -58,11 +66,17 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.read_sessions is not None and self.read_sessions.kw["bind"] is not self.engine:
+            self.read_sessions.kw["bind"].dispose()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, readonly: bool = False) -> Engine:
+    """An engine for ``url``; on SQLite, writers take the write lock at BEGIN and
+    ``readonly`` engines use a deferred BEGIN (WAL lets them read while a writer works)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -77,10 +91,12 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
             # take the write lock at BEGIN so concurrent writers queue instead of failing
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=40)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=40, hide_parameters=True
+    )
 
 
 def migrate(engine: Engine, url: str) -> None:
@@ -103,4 +119,11 @@ def open_store(url: str | None = None, evidence_dir: Path | None = None) -> Stor
             else Path(".")
         )
         evidence_dir = base / "fairwatch-evidence"
-    return Store(url, engine, sessionmaker(engine, expire_on_commit=False), evidence_dir)
+    reader = make_engine(url, readonly=True) if url.startswith("sqlite") else engine
+    return Store(
+        url,
+        engine,
+        sessionmaker(engine, expire_on_commit=False),
+        evidence_dir,
+        sessionmaker(reader, expire_on_commit=False),
+    )

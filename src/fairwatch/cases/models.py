@@ -113,6 +113,8 @@ class Alert(Base):
     )
 
     __mapper_args__ = {"version_id_col": version}
+    #: the analyst's queue: open alerts by descending score
+    __table_args__ = (Index("ix_alerts_queue", "status", "score", "id"),)
 
 
 class AlertFinding(Base):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -267,7 +268,7 @@ class CaseService:
         self, actor: Actor, status: str | None = "open", limit: int = 100, offset: int = 0
     ) -> list[Alert]:
         require(actor, "read_alerts")
-        with self.store.session() as s:
+        with self.store.read() as s:
             q = select(Alert).order_by(Alert.score.desc(), Alert.id)
             if status:
                 q = q.where(Alert.status == status)
@@ -275,7 +276,7 @@ class CaseService:
 
     def alert(self, actor: Actor, alert_id: int) -> tuple[Alert, list[AlertFinding]]:
         require(actor, "read_alerts")
-        with self.store.session() as s:
+        with self.store.read() as s:
             a = _get(s, Alert, alert_id)
             return a, list(a.findings)
 
@@ -399,7 +400,7 @@ class CaseService:
 
     def leads(self, actor: Actor, status: str | None = None) -> list[Lead]:
         require(actor, "read_leads")
-        with self.store.session() as s:
+        with self.store.read() as s:
             q = select(Lead).order_by(Lead.id)
             if status:
                 q = q.where(Lead.status == status)
@@ -521,7 +522,7 @@ class CaseService:
 
     def cases(self, actor: Actor, status: str | None = None) -> list[Case]:
         require(actor, "read_cases")
-        with self.store.session() as s:
+        with self.store.read() as s:
             q = select(Case).order_by(Case.id)
             if status:
                 q = q.where(Case.status == status)
@@ -529,7 +530,7 @@ class CaseService:
 
     def case(self, actor: Actor, case_id: int) -> Case:
         require(actor, "read_cases")
-        with self.store.session() as s:
+        with self.store.read() as s:
             return _get(s, Case, case_id)
 
     def add_task(
@@ -543,6 +544,8 @@ class CaseService:
         require(actor, "work_case")
         with self.store.session() as s:
             case = self._open_case(s, actor, case_id)
+            if assignee_id is not None and s.get(User, assignee_id) is None:
+                raise NotFoundError(f"no user {assignee_id}")
             task = Task(case_id=case.id, title=title, due_on=due_on, assignee_id=assignee_id)
             s.add(task)
             s.flush()
@@ -571,13 +574,16 @@ class CaseService:
         require(actor, "work_case")
         digest = hashlib.sha256(content).hexdigest()
         path = self.evidence_path(digest)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".part")
-            tmp.write_bytes(content)
-            tmp.replace(path)
         with self.store.session() as s:
             self._open_case(s, actor, case_id)
+            if not path.exists():  # the file first, durably; then the row that names it
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".{os.getpid()}.part")
+                with open(tmp, "wb") as handle:
+                    handle.write(content)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                tmp.replace(path)
             existing = s.execute(
                 select(Evidence).where(Evidence.case_id == case_id, Evidence.sha256 == digest)
             ).scalar_one_or_none()
@@ -627,7 +633,7 @@ class CaseService:
 
     def custody(self, actor: Actor, evidence_id: int) -> list[audit.AuditEvent]:
         require(actor, "read_audit")
-        with self.store.session() as s:
+        with self.store.read() as s:
             return audit.timeline(s, "evidence", [str(evidence_id)])
 
     # ------------------------------------------------------------------ decisions
@@ -980,7 +986,7 @@ class CaseService:
         """Leads past their decision deadline and cases past their conclusion deadline."""
         require(actor, "read_overdue")
         today = self.today()
-        with self.store.session() as s:
+        with self.store.read() as s:
             leads = (
                 s.execute(
                     select(Lead.id).where(
@@ -1003,13 +1009,13 @@ class CaseService:
 
     def disclosures(self, actor: Actor) -> list[Disclosure]:
         require(actor, "read_disclosures")
-        with self.store.session() as s:
+        with self.store.read() as s:
             return list(s.execute(select(Disclosure).order_by(Disclosure.id.desc())).scalars())
 
     def own_warnings(self, actor: Actor) -> list[dict[str, Any]]:
         """A platform's warnings: decisions and rectification orders on its own platforms."""
         require(actor, "read_own_warnings")
-        with self.store.session() as s:
+        with self.store.read() as s:
             rows = s.execute(
                 select(Case, Decision)
                 .join(Decision, Decision.case_id == Case.id)
@@ -1071,7 +1077,7 @@ class CaseService:
 
     def complaints(self, actor: Actor) -> list[Complaint]:
         require(actor, "read_complaints")
-        with self.store.session() as s:
+        with self.store.read() as s:
             return list(s.execute(select(Complaint).order_by(Complaint.id.desc())).scalars())
 
     def credit_profile(self, actor: Actor, entity_id: str, at: dt.date | None = None) -> Any:
@@ -1079,7 +1085,7 @@ class CaseService:
         require(actor, "read_disclosures")
         from fairwatch.law.credit import credit_profile, load_decisions
 
-        with self.store.session() as s:
+        with self.store.read() as s:
             records = (
                 s.execute(select(CreditEntry.record).where(CreditEntry.entity_id == entity_id))
                 .scalars()
@@ -1090,7 +1096,7 @@ class CaseService:
     def timeline(self, actor: Actor, case_id: int) -> list[audit.AuditEvent]:
         """Every audit event of a case, its lead and its alert, in order."""
         require(actor, "read_cases")
-        with self.store.session() as s:
+        with self.store.read() as s:
             case = _get(s, Case, case_id)
             lead = _get(s, Lead, case.lead_id)
             events = (

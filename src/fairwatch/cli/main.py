@@ -338,8 +338,10 @@ def _register() -> None:
     from fairwatch.cli.law import app as law_app
     from fairwatch.cli.penalty import penalty
     from fairwatch.cli.platform import platform
+    from fairwatch.cli.serve import serve
     from fairwatch.cli.structure import deal_app, entity
     from fairwatch.cli.synth import synth
+    from fairwatch.cli.users import users_app
 
     app.command("synth")(synth)
     app.command("evaluate")(evaluate)
@@ -352,6 +354,8 @@ def _register() -> None:
     app.command("platform")(platform)
     app.add_typer(deal_app, name="deal")
     app.add_typer(audit_app, name="audit")
+    app.command("serve")(serve)
+    app.add_typer(users_app, name="users")
 
 
 _register()
