@@ -42,6 +42,7 @@ def create_app(
     session_secret: str | None = None,
     webhook_interval: float | None = 5.0,
     max_upload_bytes: int = 512 * 1024 * 1024,
+    web: bool = True,
 ) -> FastAPI:
     """The API over ``store``.
 
@@ -96,6 +97,10 @@ def create_app(
     for module in (session, alerts, cases, public, platform, admin):
         app.include_router(module.router)
     _check_declared(app)
+    if web:  # the browser console and public portal (fairwatch.web), same session cookie
+        from fairwatch.web import mount
+
+        mount(app)
     return app
 
 

@@ -282,8 +282,19 @@ def demo(
         str, typer.Option("--scale", help="Market scale: tiny, small, medium, large, xlarge.")
     ] = "tiny",
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the synthetic market.")] = 7,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve/--no-serve", help="End by serving the console with the market loaded."
+        ),
+    ] = True,
+    port: Annotated[int, typer.Option("--port", help="Port of the console.")] = 8000,
 ) -> None:
     """Generate a synthetic market, ingest it, run every detector, report and evaluate.
+
+    Then feeds the findings into a case store (demo/cases.db) as alerts, creates demo
+    log-ins for each role, and serves the console and public portal on
+    http://127.0.0.1:PORT (Ctrl-C stops it; --no-serve skips this).
 
     Example: fairwatch demo --out demo/ --scale tiny --seed 7
     """
@@ -329,6 +340,65 @@ def demo(
     print_lights_summary(console, lake)
     console.print(f"report: {run / 'report.html'}   findings: {run / 'findings.jsonl'}")
     console.print(f"demo finished in {time.perf_counter() - t0:.1f} s")
+    if serve:
+        _serve_demo(out, lake, result, port)
+
+
+#: Demo log-ins (local demo only; real accounts are made with `fairwatch users add`).
+DEMO_USERS = (
+    ("analyst", "analyst", "demo-analyst-1"),
+    ("officer", "case_officer", "demo-officer-1"),
+    ("supervisor", "supervisor", "demo-supervisor-1"),
+    ("platform", "platform", "demo-platform-1"),
+)
+
+
+def _serve_demo(out: Path, lake: Path, result: object, port: int) -> None:
+    """Load the run into a fresh case store and serve the console on loopback."""
+    import uvicorn
+
+    from fairwatch.api import create_app
+    from fairwatch.cases.auth import create_user
+    from fairwatch.cases.db import open_store
+    from fairwatch.cases.regions import lake_region_resolver
+    from fairwatch.cases.service import Actor, CaseService
+    from fairwatch.detectors.run import RunResult
+
+    assert isinstance(result, RunResult)
+    db = out / "cases.db"
+    for stale in (db, out / "cases.db-wal", out / "cases.db-shm"):
+        stale.unlink(missing_ok=True)
+    shutil.rmtree(out / "evidence", ignore_errors=True)
+    store = open_store(f"sqlite:///{db}", evidence_dir=out / "evidence")
+    service = CaseService(store)
+    service.seed()
+    platforms = sorted({str(f["platform_id"]) for f in result.findings if f.get("platform_id")})
+    for username, role, password in DEMO_USERS:
+        create_user(
+            store,
+            username,
+            password,
+            role,
+            platform_ids=platforms[:1] if role == "platform" else None,
+        )
+    fed = service.ingest_findings(
+        Actor.system("analyst"),
+        result.findings,
+        result.run_id,
+        region_of=lake_region_resolver(lake),
+    )
+    app = create_app(store, lake_dir=lake, webhook_interval=None)
+    url = f"http://127.0.0.1:{port}"
+    table = Table("user", "role", "password", title=f"console: {url}  ({len(fed.created)} alerts)")
+    for username, role, password in DEMO_USERS:
+        table.add_row(
+            username,
+            role + (f" ({platforms[0]})" if role == "platform" and platforms else ""),
+            password,
+        )
+    console.print(table)
+    console.print(f"open {url} (public portal: {url}/public); Ctrl-C stops the server")
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
 def _register() -> None:
