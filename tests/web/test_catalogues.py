@@ -25,3 +25,18 @@ def test_chinese_is_the_default_and_english_the_msgids() -> None:
     assert i18n.pick(None, None, "en-US,en") == "zh"
     assert i18n.translations("zh").gettext("Sign in") == "登录"
     assert i18n.translations("en").gettext("Sign in") == "Sign in"
+
+
+def test_every_extracted_message_has_a_chinese_translation() -> None:
+    from babel.messages.extract import extract_from_dir
+
+    web = i18n.HERE.parent
+    method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
+    options = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    ids = {
+        m[2] if isinstance(m[2], str) else m[2][0]
+        for m in extract_from_dir(str(web), method_map, options_map=options)
+    }
+    zh = i18n.translations("zh")
+    missing = sorted(i for i in ids if i and zh.gettext(i) == i)
+    assert ids and not missing, f"no Chinese for: {missing}"

@@ -3,7 +3,8 @@
 Templates and page code mark text with ``_()`` (English msgids). Translations live in
 Babel ``.po`` catalogues under ``i18n/<lang>/``, one file per page group so they can be
 maintained apart; they are read with Babel and merged at start-up (no compile step).
-``pybabel extract -F babel.cfg`` lists every msgid for translators.
+``pybabel extract -F babel.cfg -o messages.pot src/fairwatch/web`` (babel.cfg at the
+repository root) lists every msgid for translators; a test checks none is missing.
 """
 
 from __future__ import annotations
