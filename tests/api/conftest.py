@@ -30,21 +30,6 @@ PASSWORD = "correct horse battery"
 BUREAU = "ZJAMR"  # where alerts in region 330000 are routed
 
 
-@pytest.fixture(scope="session", autouse=True)
-def cheap_password_hashing() -> Iterator[None]:
-    """Argon2 with minimal cost: the tests create many users (hashes stay argon2id)."""
-    from argon2 import PasswordHasher
-
-    from fairwatch.cases import auth
-
-    real = auth._hasher
-    auth._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    try:
-        yield
-    finally:
-        auth._hasher = real
-
-
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session (skips when none is reachable)."""

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
-from argon2 import PasswordHasher
 
 from fairwatch.cases import auth
 from fairwatch.cases.db import Store, open_store
@@ -77,14 +76,6 @@ def store(db_url: str, tmp_path: Path) -> Iterator[Store]:
         yield opened
     finally:
         opened.dispose()
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2id with test-sized costs (same hash format; the defaults take ~0.1 s each)."""
-    monkeypatch.setattr(
-        auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
 
 
 @dataclass

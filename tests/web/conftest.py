@@ -1,29 +1,13 @@
-"""What the page tests share: one small synthetic market in a managed lake (read only),
-and cheap password hashing (the tests create many users; hashes stay argon2id)."""
+"""What the page tests share: one small synthetic market in a managed lake (read only)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 #: the scale of the pages' synthetic market: small enough to build in a few seconds
 WEB_SCALE = dict(quotes=20_000, platforms=4, merchants=30, skus=60, users=800, days=30)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def cheap_password_hashing() -> Iterator[None]:
-    from argon2 import PasswordHasher
-
-    from fairwatch.cases import auth
-
-    real = auth._hasher
-    auth._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    try:
-        yield
-    finally:
-        auth._hasher = real
 
 
 @pytest.fixture(scope="session")

@@ -21,20 +21,6 @@ PASSWORD = "insight-pages-pass"
 ROLES = ("analyst", "case_officer", "supervisor", "platform")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def cheap_hashing() -> Iterator[None]:
-    from argon2 import PasswordHasher
-
-    from fairwatch.cases import auth
-
-    real = auth._hasher
-    auth._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    try:
-        yield
-    finally:
-        auth._hasher = real
-
-
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from fairwatch.lake import ingest
@@ -49,7 +35,9 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory, cheap_hashing: None) -> Iterator[Store]:
+def store(
+    tmp_path_factory: pytest.TempPathFactory, cheap_password_hashing: None
+) -> Iterator[Store]:
     root = tmp_path_factory.mktemp("insight-store")
     opened = open_store(f"sqlite:///{root / 'cases.db'}", root / "evidence")
     service = CaseService(opened)
@@ -380,7 +368,7 @@ def test_pages_without_a_lake(store: Store) -> None:
 
 
 def test_lake_cache_follows_the_lake(lake: Path) -> None:
-    from fairwatch.web.pages.insight import lake_data
+    from fairwatch.web.lake import lake_data
 
     first = lake_data(lake)
     assert lake_data(lake) is first

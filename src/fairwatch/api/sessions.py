@@ -16,6 +16,7 @@ import hmac
 import json
 import secrets
 import time
+from typing import Any
 
 COOKIE_NAME = "fw_session"
 DEFAULT_MAX_AGE = 8 * 3600
@@ -62,3 +63,21 @@ class SessionSigner:
         if exp < (now if now is not None else time.time()):
             return None
         return user_id
+
+
+def set_session_cookie(response: Any, signer: SessionSigner, user_id: int, https: bool) -> None:
+    """Sign the user in on ``response``: the HttpOnly, SameSite=Lax session cookie."""
+    response.set_cookie(
+        COOKIE_NAME,
+        signer.dumps(user_id),
+        max_age=signer.max_age,
+        httponly=True,
+        samesite="lax",
+        secure=https,
+        path="/",
+    )
+
+
+def clear_session_cookie(response: Any) -> None:
+    """Sign out on ``response``: delete the session cookie."""
+    response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="lax")

@@ -25,23 +25,16 @@ _TABLES = {
 
 def lake_region_resolver(lake: Path) -> RegionOf:
     """A ``region_of(finding)`` function backed by the lake's reference tables."""
-    from fairwatch.engine import connect
-    from fairwatch.lake import Lake
+    from fairwatch.structure.data import load_tables
 
-    files = {t: f for t, f in Lake(Path(lake)).table_files().items() if t in _TABLES}
-    engine = connect(files)
     maps: dict[str, dict[str, str]] = {}
-    try:
-        for table, (key, value) in _TABLES.items():
-            if engine.has(table):
-                frame = engine.execute(engine.table(table).select(key, value))
-                maps[table] = {
-                    str(k): str(v)
-                    for k, v in zip(frame[key], frame[value], strict=True)
-                    if v is not None and v == v
-                }
-    finally:
-        engine.close()
+    for table, frame in load_tables(Path(lake), _TABLES).items():
+        key, value = _TABLES[table]
+        maps[table] = {
+            str(k): str(v)
+            for k, v in zip(frame[key], frame[value], strict=True)
+            if v is not None and v == v
+        }
     return lambda finding: region_of(finding, maps)
 
 

@@ -222,12 +222,9 @@ def propose(
 
     Example: fairwatch deal propose --lake lk --acquirer E000003 --target E000120 --on 2025-03-01
     """
-    from fairwatch.law import default_store
-    from fairwatch.structure.traffic_light import TrafficLight
-
     day = _date(on, "--on")
     try:
-        tl = TrafficLight(default_store(), _tables(lake), grade_of=_grader(lake))
+        tl = _traffic_light(lake)
         light = tl.proposal(
             acquirer,
             target,
@@ -308,36 +305,25 @@ def _price_effects(
         _fail(f"price effects: {exc}")
 
 
-def _lights(lake: Path, deal_ids: list[str] | None, as_of: date | None) -> list[Any]:
+def _traffic_light(lake: Path, tables: dict[str, Any] | None = None) -> Any:
+    """The traffic light over a lake's tables (read once), with platform grades."""
     from fairwatch.law import default_store
+    from fairwatch.structure.grading import grade_lookup
     from fairwatch.structure.traffic_light import TrafficLight
 
+    law = default_store()
+    tables = tables if tables is not None else _tables(lake)
+    return TrafficLight(law, tables, grade_of=grade_lookup(tables, law))
+
+
+def _lights(lake: Path, deal_ids: list[str] | None, as_of: date | None) -> list[Any]:
     try:
-        tl = TrafficLight(default_store(), _tables(lake), grade_of=_grader(lake))
+        tl = _traffic_light(lake)
         if deal_ids:
             return [tl.deal(d, as_of=as_of) for d in deal_ids]
         return tl.all(as_of=as_of)
     except FairwatchError as exc:
         _fail(str(exc))
-
-
-def _grader(lake: Path) -> Any:
-    """The platform-grade lookup for the expansion tests (None without platform data)."""
-    from fairwatch.law import default_store
-    from fairwatch.structure.grading import grade_group
-
-    tables = _tables(lake)
-    if "platforms" not in tables:
-        return None
-    law = default_store()
-
-    def grade_of(entity_id: str, day: date) -> str | None:
-        try:
-            return grade_group(tables, entity_id, day, law).grade
-        except FairwatchError:  # runs no platform, or no grading rules on that day
-            return None
-
-    return grade_of
 
 
 def _show(lights: list[Any], as_json: bool) -> None:
@@ -408,13 +394,10 @@ def _money(value: float | None) -> str:
 
 def print_lights_summary(out: Console, lake: Path, as_of: date | None = None) -> None:
     """The capital traffic light of every deal in a lake, as the demo prints it."""
-    from fairwatch.law import default_store
-    from fairwatch.structure.traffic_light import TrafficLight
-
     tables = _tables(lake)
     if "deals" not in tables or "financials" not in tables:
         return
-    lights = TrafficLight(default_store(), tables, grade_of=_grader(lake)).all(as_of=as_of)
+    lights = _traffic_light(lake, tables).all(as_of=as_of)
     counts = {c: sum(1 for light in lights if light.colour == c) for c in _COLOURS}
     table = Table(
         "deal",

@@ -67,8 +67,8 @@ EU_MID_DELTA = "eu.merger.hhi.mid_band_max_delta"
 EU_HIGH_DELTA = "eu.merger.hhi.high_band_max_delta"
 US_HHI = "us.merger.hhi.presumption_min"
 US_HHI_DELTA = "us.merger.hhi.presumption_min_delta"
-#: The AML in force: the 2022 amendment from this day (for choosing article citations).
-AML_2022_FROM = date(2022, 8, 1)
+#: A citation of the amended AML; its instrument's effective date says which AML applied.
+AML_2022 = "cn.aml2022.art26"
 
 #: Outcomes of the notification screen.
 NO_CONTROL = "no_control"
@@ -282,7 +282,7 @@ class DealScreener:
         parties = self._parties(acquirer, target, fy, ann, snap)
         effects = self.market_effects(parties[0].undertaking_id, target, ann, acquirer)
         common: dict[str, Any] = {**base, "regime": regime, "parties": parties, "effects": effects}
-        aml = "cn.aml2022" if (closed or ann) >= AML_2022_FROM else "cn.aml2008"
+        aml = "cn.aml2022" if aml2022_applies(self.law, closed or ann) else "cn.aml2008"
         if not base["control_acquired"]:
             return DealScreen(
                 **common,
@@ -439,7 +439,7 @@ class DealScreener:
                 simple_max,
                 combined < simple_max,
                 SIMPLE_HORIZONTAL,
-                _cite(law, SIMPLE_HORIZONTAL, day),
+                citation_key(law, SIMPLE_HORIZONTAL, day),
             ),
             eu_fig,
             Figure(
@@ -449,7 +449,7 @@ class DealScreener:
                 us_min,
                 us,
                 US_HHI,
-                _cite(law, US_HHI, day),
+                citation_key(law, US_HHI, day),
             ),
         )
         return MarketEffect(
@@ -563,7 +563,7 @@ def _dominance(
     two = _frac(law.value(DOMINANCE_TWO, day))
     three = _frac(law.value(DOMINANCE_THREE, day))
     floor = _frac(law.value(DOMINANCE_MIN, day))
-    cite = _cite(law, DOMINANCE_ONE, day)
+    cite = citation_key(law, DOMINANCE_ONE, day)
     s = combined / 100
     rivals = sorted((o / 100 for o in others), reverse=True)
     top2 = s + (rivals[0] if rivals else 0.0)
@@ -606,12 +606,20 @@ def _eu_band(law: Any, day: date, post: float, delta: float) -> tuple[str, Figur
         limit,
         ok,
         EU_SAFE if post < safe else (EU_MID_DELTA if post <= mid_upper else EU_HIGH_DELTA),
-        _cite(law, EU_SAFE, day),
+        citation_key(law, EU_SAFE, day),
     )
     return band, fig
 
 
-def _cite(law: Any, name: str, day: date) -> str:
+def aml2022_applies(law: Any, day: date) -> bool:
+    """Whether the amended AML was in force on ``day`` (its effective date, from the law
+    store), so conduct then is judged under its articles rather than the 2008 law's."""
+    effective: date = law.citation(AML_2022).effective_on
+    return day >= effective
+
+
+def citation_key(law: Any, name: str, day: date) -> str:
+    """The citation key of the value of parameter ``name`` in force on ``day``."""
     key: str | None = law.entry(name, day).citation.key
     return key or name
 

@@ -65,7 +65,7 @@ only after designation by the Commission.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -73,7 +73,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from fairwatch.errors import DataError, ParameterLookupError, UsageError
+from fairwatch.errors import DataError, FairwatchError, ParameterLookupError, UsageError
 from fairwatch.law.format import format_value
 from fairwatch.law.model import Citation, DatedValue
 from fairwatch.law.store import LawStore
@@ -1191,3 +1191,19 @@ def _text(value: Any) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     return str(value)
+
+
+def grade_lookup(tables: Mapping[str, Any], law: Any) -> Callable[[str, date], str | None] | None:
+    """``grade_of(entity_id, day)``: the grade of the group an entity heads, for the
+    traffic light's expansion tests (``None`` without platform data, or for a group that
+    runs no platform or has no grading rules on that day)."""
+    if "platforms" not in tables:
+        return None
+
+    def grade_of(entity_id: str, day: date) -> str | None:
+        try:
+            return grade_group(tables, entity_id, day, law).grade
+        except FairwatchError:
+            return None
+
+    return grade_of

@@ -67,6 +67,7 @@ from fairwatch.structure.deals import (
     DealScreener,
     Figure,
     MarketEffect,
+    citation_key,
 )
 
 P = "cn.traffic_light."
@@ -574,8 +575,7 @@ class TrafficLight:
         return self.law.value(name, day)
 
     def _c(self, name: str, day: date) -> str:
-        key: str | None = self.law.entry(name, day).citation.key
-        return key or name
+        return citation_key(self.law, name, day)
 
 
 _CALL_IN_TRIGGERS = frozenset(

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from fairwatch.api.deps import Ctx, CurrentActor, endpoint
 from fairwatch.api.errors import NotAuthenticated
 from fairwatch.api.schemas import Credentials, Health, Me
-from fairwatch.api.sessions import COOKIE_NAME
+from fairwatch.api.sessions import clear_session_cookie, set_session_cookie
 from fairwatch.cases.service import PERMISSIONS, ROLES, Actor
 from fairwatch.errors import AuthorizationError
 
@@ -37,22 +37,14 @@ def sign_in(body: Credentials, request: Request, response: Response, ctx: Ctx) -
     except AuthorizationError:
         raise NotAuthenticated("unknown user or wrong password") from None
     assert actor.user_id is not None
-    response.set_cookie(
-        COOKIE_NAME,
-        ctx.signer.dumps(actor.user_id),
-        max_age=ctx.signer.max_age,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-        path="/",
-    )
+    set_session_cookie(response, ctx.signer, actor.user_id, request.url.scheme == "https")
     return _me(actor, True)
 
 
 @router.delete("/session", status_code=204, **endpoint(None, errors=(422, 500)))
 def sign_out(response: Response) -> Response:
     """Sign out: deletes the session cookie."""
-    response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="lax")
+    clear_session_cookie(response)
     response.status_code = 204
     return response
 

@@ -157,7 +157,7 @@ class UnnotifiedConcentration(Detector):
         effect = any(
             e.dominance is not None or e.eu_band == "outside_safe_harbour" for e in s.effects
         )
-        aml2022 = s.closed_on >= D.AML_2022_FROM
+        aml2022 = D.aml2022_applies(ctx.law, s.closed_on)
         penalty = "cn.aml2022.art58" if aml2022 else "cn.aml2008.art48"
         chain = screener.graph.at(s.announced_on).control_chain(s.acquirer_id)
         statistics: dict[str, Any] = {

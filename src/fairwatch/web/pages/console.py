@@ -18,7 +18,6 @@ import datetime as dt
 import json
 import logging
 import re
-import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -245,27 +244,13 @@ def _money(value: Any) -> str:
 
 # ---------------------------------------------------------------------- the cockpit
 
-_LIGHTS: dict[str, tuple[int, dict[str, int]]] = {}
-_LIGHTS_LOCK = threading.Lock()
-
 
 def deal_colours(lake: Path, law: Any) -> dict[str, int]:
-    """Deals of the lake by traffic-light colour (cached per lake and manifest time)."""
-    from fairwatch.structure.data import load_tables
-    from fairwatch.structure.traffic_light import TrafficLight
+    """Deals of the lake by traffic-light colour (the deal pages' cached lights)."""
+    from fairwatch.web.lake import all_lights, lake_data
 
-    manifest = lake / "_manifest.json"
-    stamp = (manifest if manifest.exists() else lake).stat().st_mtime_ns
-    key = str(lake.resolve())
-    with _LIGHTS_LOCK:
-        cached = _LIGHTS.get(key)
-        if cached is not None and cached[0] == stamp:
-            return cached[1]
-        lights = TrafficLight(law, load_tables(lake)).all()
-        counts = Counter(str(light.colour) for light in lights)
-        result = {colour: counts.get(colour, 0) for colour in ("red", "yellow", "green")}
-        _LIGHTS[key] = (stamp, result)
-        return result
+    counts = Counter(str(light.colour) for light in all_lights(lake_data(lake), law))
+    return {colour: counts.get(colour, 0) for colour in ("red", "yellow", "green")}
 
 
 def _ranked(rows: Iterable[tuple[Any, int, int]], limit: int = 20) -> list[dict[str, Any]]:

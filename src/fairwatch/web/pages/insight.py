@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import html
 import re
-import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -24,106 +21,12 @@ from fairwatch.cases.service import Actor
 from fairwatch.errors import FairwatchError
 from fairwatch.law.format import format_value
 from fairwatch.web.app import check_same_origin, lake_of, page, require_page, service_of
+from fairwatch.web.lake import LakeData, all_lights, lake_data, traffic_light
 
 router = APIRouter(include_in_schema=False)
 OPERATION = "read_alerts"
 #: page titles (English msgids; "Deal screening" is the navigation's, in base.po)
 TITLES = ("Deal screen", "Legal parameters", "Detector catalogue", "Platforms", "Platform profile")
-
-#: the lake tables these pages read
-LAKE_TABLES = (
-    "entities",
-    "ownership",
-    "financials",
-    "deals",
-    "market_shares",
-    "platforms",
-    "platform_metrics",
-    "algorithm_filings",
-)
-
-
-# --- the lake, cached ------------------------------------------------------------------
-
-
-@dataclass
-class LakeData:
-    """The structural tables of one lake version, and what was computed from them."""
-
-    path: Path
-    signature: tuple[int, ...]
-    tables: dict[str, Any]
-    light: Any = None  # the TrafficLight, built on first use (for ``law``)
-    law: Any = None
-    lights: list[Any] | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-_CACHE: dict[str, LakeData] = {}
-_CACHE_LOCK = threading.Lock()
-
-
-def _signature(lake: Path) -> tuple[int, ...]:
-    """Modification times that change when a batch lands in the lake."""
-    stamps = [lake.stat().st_mtime_ns]
-    manifest = lake / "_manifest.json"
-    if manifest.exists():
-        stamps.append(manifest.stat().st_mtime_ns)
-    else:
-        stamps += sorted(p.stat().st_mtime_ns for p in lake.iterdir())
-    return tuple(stamps)
-
-
-def lake_data(lake: Path) -> LakeData:
-    """The lake's tables (read again only when the lake changed)."""
-    from fairwatch.errors import UsageError
-    from fairwatch.structure.data import load_tables
-
-    if not lake.is_dir():
-        raise UsageError(f"lake {lake} does not exist or is not a folder")
-    key = str(lake.resolve())
-    signature = _signature(lake)
-    with _CACHE_LOCK:
-        cached = _CACHE.get(key)
-        if cached is not None and cached.signature == signature:
-            return cached
-        data = LakeData(lake, signature, load_tables(lake, LAKE_TABLES))
-        _CACHE[key] = data
-        return data
-
-
-def _grader(tables: Mapping[str, Any], law: Any) -> Any:
-    """The platform-grade lookup for the expansion tests (None without platform data)."""
-    from fairwatch.structure.grading import grade_group
-
-    if "platforms" not in tables:
-        return None
-
-    def grade_of(entity_id: str, day: date) -> str | None:
-        try:
-            return grade_group(tables, entity_id, day, law).grade
-        except FairwatchError:  # runs no platform, or no grading rules on that day
-            return None
-
-    return grade_of
-
-
-def traffic_light(data: LakeData, law: Any) -> Any:
-    from fairwatch.structure.traffic_light import TrafficLight
-
-    with data.lock:
-        if data.light is None or data.law is not law:
-            data.light = TrafficLight(law, data.tables, grade_of=_grader(data.tables, law))
-            data.law, data.lights = law, None
-        return data.light
-
-
-def all_lights(data: LakeData, law: Any) -> list[Any]:
-    light = traffic_light(data, law)
-    with data.lock:
-        if data.lights is None:
-            data.lights = light.all()
-        return data.lights
 
 
 def _open_lake(request: Request) -> tuple[LakeData | None, str | None]:

@@ -18,7 +18,7 @@ import threading
 import time
 import urllib.parse
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -37,6 +37,7 @@ from fairwatch.web.app import (
     require_page,
     service_of,
 )
+from fairwatch.web.lake import cached, lake_data
 
 router = APIRouter(include_in_schema=False)
 
@@ -374,30 +375,6 @@ def dishonest_json(request: Request) -> Response:
 
 # ---------------------------------------------------------------------- the lake's views
 
-_cache: dict[tuple[str, ...], Any] = {}
-_cache_lock = threading.Lock()
-
-
-def _lake_version(lake: Path) -> int:
-    from fairwatch.lake.store import MANIFEST
-
-    manifest = lake / MANIFEST
-    return (manifest if manifest.exists() else lake).stat().st_mtime_ns
-
-
-def _cached(kind: str, lake: Path, extra: str, make: Callable[[], Any]) -> Any:
-    """``make()`` once per lake path, lake version (manifest mtime) and ``extra``."""
-    key = (kind, str(lake.resolve()), str(_lake_version(lake)), extra)
-    with _cache_lock:
-        if key in _cache:
-            return _cache[key]
-    value = make()
-    with _cache_lock:
-        if len(_cache) > 32:
-            _cache.clear()
-        _cache[key] = value
-    return value
-
 
 def _lake(request: Request) -> Path | None:
     lake = lake_of(request)
@@ -405,10 +382,9 @@ def _lake(request: Request) -> Path | None:
 
 
 def _grades(lake: Path, day: Any, law: Any) -> tuple[list[dict[str, Any]], str | None]:
-    from fairwatch.structure.data import load_tables
     from fairwatch.structure.grading import grade_platform
 
-    tables = load_tables(lake)
+    tables = lake_data(lake).tables
     platforms = tables.get("platforms")
     if platforms is None or platforms.empty:
         return [], "no platforms"
@@ -455,7 +431,7 @@ def platforms(request: Request) -> Response:
     error = None
     if lake is not None:
         try:
-            rows, note = _cached(
+            rows, note = cached(
                 "grades", lake, day.isoformat(), lambda: _grades(lake, day, service.law)
             )
         except (FairwatchError, OSError) as exc:
@@ -478,9 +454,7 @@ def platforms(request: Request) -> Response:
 def _filings(lake: Path) -> list[dict[str, Any]]:
     import pandas as pd
 
-    from fairwatch.structure.data import load_tables
-
-    tables = load_tables(lake, ["algorithm_filings", "platforms"])
+    tables = lake_data(lake).tables
     filings = tables.get("algorithm_filings")
     if filings is None:
         return []
@@ -522,7 +496,7 @@ def algorithms(request: Request) -> Response:
     error = None
     if lake is not None:
         try:
-            rows = _cached("filings", lake, "", lambda: _filings(lake))
+            rows = cached("filings", lake, "", lambda: _filings(lake))
         except (FairwatchError, OSError) as exc:
             error = str(exc)
     return page(

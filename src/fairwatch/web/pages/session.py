@@ -38,7 +38,7 @@ def login(
     next: Annotated[str, Form()] = "",
 ) -> Response:
     from fairwatch.api.deps import context
-    from fairwatch.api.sessions import COOKIE_NAME
+    from fairwatch.api.sessions import set_session_cookie
     from fairwatch.cases.auth import authenticate
     from fairwatch.errors import AuthorizationError
 
@@ -52,24 +52,16 @@ def login(
     assert actor.user_id is not None
     target = _local(next) or HOME.get(actor.role, "/")
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
-        COOKIE_NAME,
-        ctx.signer.dumps(actor.user_id),
-        max_age=ctx.signer.max_age,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-        path="/",
-    )
+    set_session_cookie(response, ctx.signer, actor.user_id, request.url.scheme == "https")
     return response
 
 
 @router.post("/logout")
 def logout() -> Response:
-    from fairwatch.api.sessions import COOKIE_NAME
+    from fairwatch.api.sessions import clear_session_cookie
 
     response = RedirectResponse("/public", status_code=303)
-    response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="lax")
+    clear_session_cookie(response)
     return response
 
 
