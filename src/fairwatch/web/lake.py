@@ -15,17 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: the lake tables these pages read
-LAKE_TABLES = (
-    "entities",
-    "ownership",
-    "financials",
-    "deals",
-    "market_shares",
-    "platforms",
-    "platform_metrics",
-    "algorithm_filings",
-)
+from fairwatch.structure.data import STRUCTURE_TABLES
+
+#: the lake tables these pages read: the structural ones and the algorithm filings
+LAKE_TABLES = (*STRUCTURE_TABLES, "algorithm_filings")
 
 
 @dataclass
