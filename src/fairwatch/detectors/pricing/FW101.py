@@ -48,7 +48,8 @@ class PersonalizedPriceDiscrimination(Detector):
     promotions and cost shocks applied to everyone. Lawful pricing gives ``d = 0``
     whoever the user is. The engine groups quotes per offer by tenure bucket
     (``cn.detection.pricing.tenure_bucket_edges_days``), membership, device and region
-    code into counts, sums and sums of squares of ``d`` — one pass over the quotes.
+    code into counts, sums and sums of squares of ``d`` — one pass over the quotes into
+    their joint grouping, from which each attribute's groups are summed.
     Regions are also rolled up to their city (``3301xx``) and province (``33xxxx``), so
     a city-wide surcharge is seen even when each county has few quotes. For each offer
     and attribute, groups with at least ``cn.detection.pricing.min_group_quotes`` quotes
@@ -130,30 +131,42 @@ class PersonalizedPriceDiscrimination(Detector):
     def summarize(self, ctx: Context) -> ir.Table:
         """Per offer, attribute and group: count, sum and sum of squares of ``d``.
 
-        One scan: each quote is unnested into one (attribute, group) pair per attribute,
-        so the result is a few rows per offer and attribute (the joint grouping by all
-        attributes at once would have millions of rows at 10^8 quotes).
+        One scan of the quotes into their joint grouping by all engine attributes (a
+        few cells per offer and combination of groups), then each attribute's marginal
+        from that joint table, stacked. The result is a few rows per offer and attribute;
+        the joint table stays in the engine (at 10^8 quotes it has millions of rows).
         """
         q = self._quotes(ctx)
-        pairs = ibis.array(
-            [ibis.struct({"attribute": ibis.literal(a), "level": q[a]}) for a in ENGINE_ATTRIBUTES]
+        joint = q.group_by(["sku_id", "platform_id", *ENGINE_ATTRIBUTES]).aggregate(
+            n=q.count(),
+            s=q.d.sum(),
+            ss=(q.d * q.d).sum(),
+            first_day=q.day.min(),
+            last_day=q.day.max(),
         )
-        long = q.select("sku_id", "platform_id", "d", "day", pair=pairs).unnest("pair")
-        long = long.select(
-            "sku_id",
-            "platform_id",
-            "d",
-            "day",
-            attribute=long.pair["attribute"],
-            level=long.pair["level"],
-        )
-        return long.group_by(["sku_id", "platform_id", "attribute", "level"]).aggregate(
-            n=long.count(),
-            s=long.d.sum(),
-            ss=(long.d * long.d).sum(),
-            first_day=long.day.min(),
-            last_day=long.day.max(),
-        )
+        marginals = [
+            joint.group_by(["sku_id", "platform_id", joint[a].name("level")])
+            .aggregate(
+                n=joint.n.sum(),
+                s=joint.s.sum(),
+                ss=joint.ss.sum(),
+                first_day=joint.first_day.min(),
+                last_day=joint.last_day.max(),
+            )
+            .select(
+                "sku_id",
+                "platform_id",
+                attribute=ibis.literal(a),
+                level="level",
+                n="n",
+                s="s",
+                ss="ss",
+                first_day="first_day",
+                last_day="last_day",
+            )
+            for a in ENGINE_ATTRIBUTES
+        ]
+        return ibis.union(*marginals, distinct=False)
 
     def judge(self, ctx: Context, summary: pd.DataFrame) -> list[Finding]:
         if summary.empty:
@@ -191,17 +204,26 @@ class PersonalizedPriceDiscrimination(Detector):
         min_premium = float(ctx.param("cn.detection.pricing.min_premium_pct"))
         bands = ctx.param("cn.detection.pricing.severity_premium_pct")
         flagged = per_sku[(per_sku["q"] <= q_max)]
-        chosen: list[dict[str, Any]] = []
-        for row in flagged.itertuples(index=False):
-            candidates = per_test[(per_test["sku_id"] == row.sku_id) & (per_test["p_adj"] <= q_max)]
-            if candidates.empty:
-                continue
-            best = candidates.sort_values(
-                ["premium_pct", "attribute"], ascending=[False, True]
-            ).iloc[0]
-            if best["premium_pct"] < min_premium:
-                continue
-            chosen.append({**best.to_dict(), "q": float(row.q), "p_sku": float(row.p_sku)})
+        # Per flagged offer, its most-charged significant attribute (ties: by name).
+        candidates = per_test[
+            per_test["sku_id"].isin(flagged["sku_id"]) & (per_test["p_adj"] <= q_max)
+        ]
+        best = (
+            candidates.sort_values(
+                ["sku_id", "premium_pct", "attribute"],
+                ascending=[True, False, True],
+                kind="mergesort",
+            )
+            .groupby("sku_id", sort=True)
+            .head(1)
+        )
+        best = best[best["premium_pct"] >= min_premium].merge(
+            flagged[["sku_id", "q", "p_sku"]], on="sku_id"
+        )
+        chosen: list[dict[str, Any]] = [
+            {**row, "q": float(row["q"]), "p_sku": float(row["p_sku"])}
+            for row in best.to_dict("records")
+        ]
         if not chosen:
             return []
 
