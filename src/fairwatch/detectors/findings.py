@@ -192,3 +192,29 @@ def read_findings(path: Path) -> list[dict[str, Any]]:
     file = path / "findings.jsonl" if path.is_dir() else path
     with open(file, encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
+
+
+def top_ids_in_period(
+    rows: Any,
+    periods: Any,
+    keys: Sequence[str],
+    *,
+    by: str,
+    id_column: str,
+    limit: int,
+) -> dict[tuple[Any, ...], list[str]]:
+    """Evidence ids per finding: of ``rows`` (a frame with ``sku_id``, ``day`` and the
+    ``by`` and ``id_column`` columns), those of each finding's offer within its period
+    (``periods``: one row per finding with ``keys``, ``sku_id``, ``start`` and ``end``),
+    the ``limit`` highest by ``by`` (ties by id), keyed by the finding's ``keys``."""
+    joined = rows.merge(periods, on="sku_id")
+    joined = joined[(joined["day"] >= joined["start"]) & (joined["day"] <= joined["end"])]
+    joined = joined.sort_values(
+        [*keys, by, id_column], ascending=[True] * len(keys) + [False, True]
+    )
+    top = joined.groupby(list(keys), sort=False).head(limit)
+    ids = top.groupby(list(keys))[id_column].agg(list)
+    return {
+        (key if isinstance(key, tuple) else (key,)): [str(i) for i in values]
+        for key, values in ids.items()
+    }

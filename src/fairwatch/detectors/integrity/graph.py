@@ -73,6 +73,33 @@ def weighted_by_column(matrix: sp.spmatrix, offset: float = FRAUDAR_LOG_OFFSET) 
     return csr
 
 
+def submatrix(csr: sp.csr_matrix, rows: IntArray, cols: IntArray) -> sp.csr_matrix:
+    """``csr[rows][:, cols]`` (rows in the given order, columns distinct), built straight
+    from the CSR arrays: scipy's fancy indexing validates and copies twice per call,
+    which dominates when the peeling takes thousands of small sub-graphs."""
+    rows = np.asarray(rows, np.int64)
+    cols = np.asarray(cols, np.int64)
+    starts = csr.indptr[rows].astype(np.int64)
+    lengths = csr.indptr[rows + 1].astype(np.int64) - starts
+    total = int(lengths.sum())
+    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    picked = offsets + np.arange(total, dtype=np.int64)
+    indices = csr.indices[picked]
+    order = np.argsort(cols, kind="stable")
+    ranked = cols[order]
+    pos = np.searchsorted(ranked, indices)
+    pos_ok = np.minimum(pos, max(len(ranked) - 1, 0))
+    keep = (pos < len(ranked)) & (ranked[pos_ok] == indices) if len(ranked) else pos < 0
+    row_of = np.repeat(np.arange(len(rows)), lengths)[keep]
+    counts = np.bincount(row_of, minlength=len(rows))
+    indptr = np.concatenate([[0], np.cumsum(counts)])
+    out = sp.csr_matrix(
+        (csr.data[picked[keep]], order[pos_ok[keep]], indptr), shape=(len(rows), len(cols))
+    )
+    out.sort_indices()
+    return out
+
+
 def core(
     csr: sp.csr_matrix,
     row_prior: FloatArray,
@@ -94,7 +121,7 @@ def core(
     """
     row_idx = np.arange(csr.shape[0]) if rows is None else np.asarray(rows, np.int64)
     col_idx = np.arange(csr.shape[1]) if cols is None else np.asarray(cols, np.int64)
-    sub = csr if rows is None and cols is None else csr[row_idx][:, col_idx].tocsr()
+    sub = csr if rows is None and cols is None else submatrix(csr, row_idx, col_idx)
     sub_t = sub.T.tocsr()
     rp, cp = row_prior[row_idx], col_prior[col_idx]
     alive_r = np.ones(len(row_idx), bool)
@@ -117,7 +144,7 @@ def components(
 ) -> list[tuple[IntArray, IntArray]]:
     """Connected components of the sub-graph of ``rows`` and ``cols`` (each as the rows
     and columns it holds), ordered by their smallest row; isolated nodes are left out."""
-    sub = csr[rows][:, cols]
+    sub = submatrix(csr, rows, cols)
     nr, nc = len(rows), len(cols)
     graph = sp.bmat([[None, sub], [sub.T, None]], format="csr") if nr and nc else None
     if graph is None:
@@ -157,7 +184,7 @@ def peel(
     nr, nc = len(row_idx), len(col_idx)
     if nr < min_rows or nc == 0:
         return None
-    sub = csr[row_idx][:, col_idx].tocsr()
+    sub = submatrix(csr, row_idx, col_idx)
     sub.sum_duplicates()
     sub_c = sub.tocsc()
     degree_a = np.concatenate([np.diff(sub.indptr), np.diff(sub_c.indptr)]).astype(np.int64)
@@ -317,7 +344,7 @@ def _density(
     csr: sp.csr_matrix, row_prior: FloatArray, col_prior: FloatArray, rows: IntArray, cols: IntArray
 ) -> float:
     """Density of the set of ``rows`` and ``cols`` (priors of nodes with an edge in it)."""
-    sub = csr[rows][:, cols]
+    sub = submatrix(csr, rows, cols)
     has_r = np.diff(sub.indptr) > 0
     has_c = np.bincount(sub.indices, minlength=len(cols)) > 0
     mass = row_prior[rows][has_r].sum() + col_prior[cols][has_c].sum() + sub.sum()

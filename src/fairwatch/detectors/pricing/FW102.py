@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import ibis.expr.types as ir
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from fairwatch.detectors.base import Context, Detector, severity_from_bands
-from fairwatch.detectors.findings import Evidence, Finding
+from fairwatch.detectors.findings import Evidence, Finding, top_ids_in_period
 from fairwatch.engine import local_date
 
 
@@ -107,36 +107,32 @@ class FictitiousOriginalPrice(Detector):
         tolerance = float(ctx.param("cn.detection.pricing.price_tolerance_cny"))
         bands = ctx.param("cn.detection.pricing.severity_overstatement_pct")
         daily = daily if daily is not None else pd.DataFrame(columns=["sku_id", "day", "low"])
-        summary = summary.assign(day=pd.to_datetime(summary["day"]).dt.date)
-        daily = daily.assign(day=pd.to_datetime(daily["day"]).dt.date)
-        sales_by_sku = {
-            sku: rows.sort_values("day") for sku, rows in daily.groupby("sku_id", sort=True)
+        summary = summary.assign(day=pd.to_datetime(summary["day"]))
+        daily = daily.assign(day=pd.to_datetime(daily["day"]))
+        episodes = _episodes(summary)
+        if episodes.empty:
+            return []
+        refs = _references(episodes, daily, lookback)
+        episodes = episodes.join(refs, how="inner")
+        episodes = episodes[episodes["claimed"] - episodes["reference"] > tolerance]
+        basis = {
+            "window": f"lowest paid price in the {lookback} days before",
+            "before": "last paid price before the window (no sale within it)",
         }
-
-        violations: list[dict[str, Any]] = []
-        for sku, rows in summary.sort_values(["sku_id", "day"]).groupby("sku_id", sort=True):
-            for episode in _episodes(rows):
-                start, end = episode["day"].iloc[0], episode["day"].iloc[-1]
-                ref = self._reference(sales_by_sku.get(sku), start, lookback)
-                if ref is None:
-                    continue
-                ref_price, ref_day, basis = ref
-                claimed = float(episode["claimed"].max())
-                if claimed - ref_price <= tolerance:
-                    continue
-                violations.append(
-                    {
-                        "sku_id": str(sku),
-                        "platform_id": str(episode["platform_id"].iloc[0]),
-                        "start": start,
-                        "end": end,
-                        "claimed": claimed,
-                        "reference": ref_price,
-                        "reference_day": ref_day,
-                        "basis": basis,
-                        "quotes": int(episode["quotes"].sum()),
-                    }
-                )
+        violations: list[dict[str, Any]] = [
+            {
+                "sku_id": str(e.sku_id),
+                "platform_id": str(e.platform_id),
+                "start": e.start.date(),
+                "end": e.end.date(),
+                "claimed": float(e.claimed),
+                "reference": float(e.reference),
+                "reference_day": e.reference_day.date(),
+                "basis": basis[str(e.basis)],
+                "quotes": int(e.quotes),
+            }
+            for e in episodes.sort_values(["sku_id", "start"]).itertuples(index=False)
+        ]
         if not violations:
             return []
         evidence = self._evidence(ctx, violations)
@@ -170,26 +166,6 @@ class FictitiousOriginalPrice(Detector):
             )
         return findings
 
-    @staticmethod
-    def _reference(
-        sales: pd.DataFrame | None, start: date, lookback: int
-    ) -> tuple[float, date, str] | None:
-        if sales is None or sales.empty:
-            return None
-        window = sales[(sales["day"] >= start - timedelta(days=lookback)) & (sales["day"] < start)]
-        if not window.empty:
-            row = window.loc[window["low"].idxmin()]
-            return float(row["low"]), row["day"], f"lowest paid price in the {lookback} days before"
-        before = sales[sales["day"] < start - timedelta(days=lookback)]
-        if before.empty:
-            return None
-        row = before.iloc[-1]
-        return (
-            float(row["low"]),
-            row["day"],
-            "last paid price before the window (no sale within it)",
-        )
-
     def _evidence(
         self, ctx: Context, violations: list[dict[str, Any]], limit: int = 10
     ) -> dict[tuple[str, date], list[Evidence]]:
@@ -202,55 +178,87 @@ class FictitiousOriginalPrice(Detector):
         sales = sales.filter(sales.sku_id.isin(skus)).select(
             "sku_id", "day", "order_id", "unit_price"
         )
+        found = pd.DataFrame(violations)[["sku_id", "start", "end", "reference_day", "reference"]]
         quotes = ctx.execute(claims)
-        orders = ctx.execute(sales)
         quotes["day"] = pd.to_datetime(quotes["day"]).dt.date
+        quote_ids = top_ids_in_period(
+            quotes,
+            found[["sku_id", "start", "end"]],
+            ["sku_id", "start"],
+            by="claimed_original_price",
+            id_column="quote_id",
+            limit=limit,
+        )
+        orders = ctx.execute(sales)
         orders["day"] = pd.to_datetime(orders["day"]).dt.date
+        orders = orders.merge(
+            found, left_on=["sku_id", "day"], right_on=["sku_id", "reference_day"]
+        )
+        orders = orders[np.isclose(orders["unit_price"], orders["reference"])]
+        orders = orders.sort_values(["sku_id", "start", "order_id"])
+        paid = orders.groupby(["sku_id", "start"], sort=False).head(limit)
+        order_ids = paid.groupby(["sku_id", "start"])["order_id"].agg(list).to_dict()
         out: dict[tuple[str, date], list[Evidence]] = {}
         for v in violations:
-            qs = quotes[
-                (quotes["sku_id"] == v["sku_id"])
-                & (quotes["day"] >= v["start"])
-                & (quotes["day"] <= v["end"])
-            ]
-            qs = qs.sort_values(
-                ["claimed_original_price", "quote_id"], ascending=[False, True]
-            ).head(limit)
-            os_ = orders[(orders["sku_id"] == v["sku_id"]) & (orders["day"] == v["reference_day"])]
-            os_ = (
-                os_[np.isclose(os_["unit_price"], v["reference"])]
-                .sort_values("order_id")
-                .head(limit)
-            )
-            out[(v["sku_id"], v["start"])] = [
+            key = (v["sku_id"], v["start"])
+            out[key] = [
                 Evidence(
                     "price_quotes",
-                    qs["quote_id"].astype(str).tolist(),
+                    quote_ids.get(key, []),
                     note="quotes showing the claimed price",
                 ),
                 Evidence(
                     "orders",
-                    os_["order_id"].astype(str).tolist(),
+                    [str(i) for i in order_ids.get(key, [])],
                     note="sales at the reference price",
                 ),
             ]
         return out
 
 
-def _episodes(days: pd.DataFrame) -> list[pd.DataFrame]:
-    """Runs of claim days, ended by a day the offer was quoted without a claim.
+def _episodes(summary: pd.DataFrame) -> pd.DataFrame:
+    """Promotions: per offer, runs of claim days ended by a day quoted without a claim.
 
-    ``days`` holds one offer's quoted days in order, with ``quotes`` (quotes showing a
-    claim) and ``plain`` (quotes without one). A day with claims and plain quotes both
-    continues the promotion; a day with plain quotes only ends it.
+    ``summary`` holds the offers' quoted days, with ``quotes`` (quotes showing a claim)
+    and ``plain`` (quotes without one). A day with claims and plain quotes both
+    continues the promotion; a day with plain quotes only ends it (days without quotes
+    do not). One row per promotion: offer, platform, first and last day, the highest
+    claimed price and the quotes showing a claim.
     """
-    episodes: list[pd.DataFrame] = []
-    start: int | None = None
-    flags = (days["quotes"] > 0).tolist()
-    for i, has_claim in enumerate([*flags, False]):
-        if has_claim and start is None:
-            start = i
-        elif not has_claim and start is not None:
-            episodes.append(days.iloc[start:i])
-            start = None
-    return episodes
+    days = summary.sort_values(["sku_id", "day"], kind="mergesort").reset_index(drop=True)
+    claim = (days["quotes"] > 0).to_numpy()
+    same_offer = (days["sku_id"] == days["sku_id"].shift()).to_numpy()
+    previous = np.concatenate([[False], claim[:-1]])
+    opens = claim & ~(same_offer & previous)
+    days["episode"] = np.cumsum(opens)
+    runs = days[claim].groupby("episode", sort=True)
+    return pd.DataFrame(
+        {
+            "sku_id": runs["sku_id"].first(),
+            "platform_id": runs["platform_id"].first(),
+            "start": runs["day"].first(),
+            "end": runs["day"].last(),
+            "claimed": runs["claimed"].max(),
+            "quotes": runs["quotes"].sum(),
+        }
+    )
+
+
+def _references(episodes: pd.DataFrame, daily: pd.DataFrame, lookback: int) -> pd.DataFrame:
+    """Each promotion's reference price: the lowest paid price in the ``lookback`` days
+    before it began (the earliest day of that price), or, without a sale then, the last
+    paid price before that window. Promotions with neither are left out. Indexed like
+    ``episodes``: ``reference``, ``reference_day`` and ``basis`` (window | before)."""
+    columns = ["reference", "reference_day", "basis"]
+    if episodes.empty or daily.empty:
+        return pd.DataFrame(columns=columns)
+    pairs = episodes[["sku_id", "start"]].reset_index().merge(daily, on="sku_id")
+    opens = pairs["start"] - pd.Timedelta(days=lookback)
+    inside = pairs[(pairs["day"] >= opens) & (pairs["day"] < pairs["start"])]
+    inside = inside.sort_values(["episode", "low", "day"], kind="mergesort")
+    lowest = inside.groupby("episode", sort=True).head(1).assign(basis="window")
+    before = pairs[(pairs["day"] < opens) & ~pairs["episode"].isin(lowest["episode"])]
+    before = before.sort_values(["episode", "day"], kind="mergesort")
+    last = before.groupby("episode", sort=True).tail(1).assign(basis="before")
+    refs = pd.concat([lowest, last]).set_index("episode")
+    return refs.rename(columns={"low": "reference", "day": "reference_day"})[columns]

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from fairwatch.detectors.base import Context, Detector, severity_from_bands
-from fairwatch.detectors.findings import Evidence, Finding
+from fairwatch.detectors.findings import Evidence, Finding, top_ids_in_period
 from fairwatch.detectors.stats import bh_qvalues
 from fairwatch.engine import local_date
 
@@ -384,18 +384,18 @@ class EmergencyPriceGouging(Detector):
         q = q.filter(q.sku_id.isin(skus), q.day >= lo, q.day <= hi, q.list_price.notnull())
         rows = ctx.execute(q.select("quote_id", "sku_id", "day", "list_price"))
         rows["day"] = pd.to_datetime(rows["day"]).dt.date
-        out: dict[tuple[str, str], list[str]] = {}
-        for t in flagged:
-            mine = rows[
-                (rows["sku_id"] == t["sku_id"])
-                & (rows["day"] >= t["start"])
-                & (rows["day"] <= t["end"])
-            ]
-            mine = mine.sort_values(["list_price", "quote_id"], ascending=[False, True])
-            out[(t["sku_id"], t["emergency_id"])] = (
-                mine["quote_id"].astype(str).head(limit).tolist()
-            )
-        return out
+        wanted = pd.DataFrame(
+            [(t["sku_id"], t["emergency_id"], t["start"], t["end"]) for t in flagged],
+            columns=["sku_id", "emergency_id", "start", "end"],
+        )
+        return top_ids_in_period(
+            rows,
+            wanted,
+            ["sku_id", "emergency_id"],
+            by="list_price",
+            id_column="quote_id",
+            limit=limit,
+        )
 
 
 def _general_movement(
