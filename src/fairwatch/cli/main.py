@@ -132,6 +132,15 @@ def scan(
     spark_master: Annotated[
         str | None, typer.Option("--spark-master", help="Spark master URL (default local[2]).")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Detectors run at once, each in its own process (DuckDB only; default: "
+            "one per core, at most 4).",
+        ),
+    ] = None,
     to_cases: Annotated[
         bool,
         typer.Option(
@@ -153,6 +162,7 @@ def scan(
 
     Example: fairwatch scan lake/ --out run/ --select FW1 --as-of 2025-06-30 --to-cases
     """
+    from fairwatch.detectors.run import default_workers
     from fairwatch.detectors.run import scan as do_scan
 
     def split(values: list[str] | None) -> list[str]:
@@ -184,6 +194,7 @@ def scan(
                 engine=engine,
                 spark_master=spark_master,
                 progress=tick,
+                workers=workers or default_workers(engine),
             )
     except FairwatchError as exc:
         raise fail(exc) from exc
