@@ -103,7 +103,10 @@ class PriceCollusionScreen(Detector):
       gives the variance p-value and the dispersion drop (both floored at the
       resolution). The group with the smallest p-value is the market's candidate; its
       break is then placed where its log daily variance shifts level (the least absolute
-      deviations split into two segments).
+      deviations split into two segments). As the break was searched for, the variance
+      p-value is multiplied by the number of breaks tried, counted in blocks of
+      ``collusion_min_segment_days`` (breaks closer than that split the days into nearly
+      the same samples): a Bonferroni correction for the search over time.
     * *Synchronisation screen*: after the break, a *joint move* is a move in which at
       least ``collusion_min_joint_share`` of the group (and two sellers) move the same
       direction within the follow window, by about the same amount (the group's
@@ -132,8 +135,9 @@ class PriceCollusionScreen(Detector):
 
     A screen, not proof: sellers may converge for lawful reasons (a shared supplier's
     recommended price, price-matching promises, a regulated price), and the tests'
-    p-values do not account fully for the search over breaks and groups (the q-values
-    rank leads; they are not exact error rates). Levels of different offers of a
+    p-values do not account for the search over groups of sellers, and the correction
+    for the search over breaks is a bound (the q-values rank leads; they are not exact
+    error rates). Levels of different offers of a
     category are compared directly, so a category mixing pack sizes has a high natural
     dispersion (that makes convergence easier to see, not harder). Context-dependent
     list prices (regional prices, peak hours) add day-to-day noise to the index. A cartel
@@ -262,7 +266,9 @@ class PriceCollusionScreen(Detector):
         leader, led = _leader(events, merchants[members])
         sd_before, sd_after = math.sqrt(group.var_before), math.sqrt(group.var_after)
         drop = 1 - math.sqrt((group.var_after + cfg.eps) / (group.var_before + cfg.eps))
-        p_comb = float(stats.combine_pvalues([group.p_variance, p_sync], method="fisher").pvalue)
+        breaks = _breaks_searched(len(calendar), cfg.min_days)
+        p_variance = min(1.0, group.p_variance * breaks)
+        p_comb = float(stats.combine_pvalues([p_variance, p_sync], method="fisher").pvalue)
         participation = np.zeros(len(members))
         for e in events:
             participation[e["who"]] += 1
@@ -277,7 +283,9 @@ class PriceCollusionScreen(Detector):
             dispersion_after=sd_after,
             drop=drop,
             f=group.f,
-            p_variance=group.p_variance,
+            p_variance=p_variance,
+            p_variance_at_break=group.p_variance,
+            breaks_searched=breaks,
             sync_statistic=sync_stat,
             p_sync=p_sync,
             joint_moves=len(events),
@@ -326,6 +334,8 @@ class PriceCollusionScreen(Detector):
                 "dispersion_drop_pct": drop_pct,
                 "f_statistic": r["f"],
                 "p_variance": r["p_variance"],
+                "p_variance_at_break": r["p_variance_at_break"],
+                "breaks_searched": r["breaks_searched"],
                 "joint_moves": r["joint_moves"],
                 "sync_share": r["sync_share"],
                 "sync_statistic": r["sync_statistic"],
@@ -448,6 +458,16 @@ def _best_group(
         screen = _variance_screen(levels[best.members], best.tau, cfg)
     screen.members = best.members
     return screen
+
+
+def _breaks_searched(days: int, min_days: int) -> int:
+    """The number of distinct breaks the search tries, at the resolution of a segment.
+
+    Every day leaving ``min_days`` on each side is a candidate, but breaks closer than a
+    segment split the days into nearly the same two samples; the candidates are counted
+    in blocks of ``min_days`` (at least one).
+    """
+    return max(1, math.ceil((days - 2 * min_days + 1) / min_days))
 
 
 def _variance_screen(levels: NDArray[np.float64], tau: int, cfg: _Settings) -> _Group:
