@@ -26,6 +26,7 @@ from fairwatch.detectors.integrity.graph import (
     fraudar,
     graph_density,
     null_edge_weight,
+    submatrix,
 )
 from fairwatch.engine import local_date
 
@@ -393,7 +394,7 @@ class ReviewRing(Detector):
         return out
 
     def _block_stats(self, p: _Platform, block: Block, background: float) -> dict[str, Any]:
-        sub = p.graph[block.rows][:, block.cols]
+        sub = submatrix(p.graph, block.rows, block.cols)
         observed = float(sub.sum())
         expected = null_edge_weight(p.graph, block.rows, block.cols)
         return {

@@ -153,17 +153,7 @@ class PersonalizedPriceDiscrimination(Detector):
                 first_day=joint.first_day.min(),
                 last_day=joint.last_day.max(),
             )
-            .select(
-                "sku_id",
-                "platform_id",
-                attribute=ibis.literal(a),
-                level="level",
-                n="n",
-                s="s",
-                ss="ss",
-                first_day="first_day",
-                last_day="last_day",
-            )
+            .mutate(attribute=ibis.literal(a))
             for a in ENGINE_ATTRIBUTES
         ]
         return ibis.union(*marginals, distinct=False)
