@@ -26,14 +26,17 @@ SERIAL = "cn.detection.consumer.serial_min_merchants"
 TEMPLATE_N = "cn.detection.consumer.template_min_complaints"
 TEMPLATE_PER_ID = "cn.detection.consumer.template_min_complaints_per_id"
 BANDS = "cn.detection.consumer.severity_surge_ratio"
-FDR = "cn.detection.fdr_q"
+FDR = "cn.detection.consumer.surge_fdr_q"
 
 #: Replications are run in growing batches and stop once this many have reached the
 #: observed statistic (Besag and Clifford's sequential Monte Carlo p-value = hits /
 #: replications), so clearly unremarkable merchants cost about a hundred replications;
-#: at most 9,999 replications (as SaTScan offers), p-values down to 1 / 10,000.
+#: at most 99,999 replications (as SaTScan offers), p-values down to 1 / 100,000, fine
+#: enough for the family's strict FDR level in a market of thousands of merchants.
 MC_STOP_HITS = 10
-MC_BATCHES = (99, 900, 9_000)
+MC_BATCHES = (99, 900, 9_000, 90_000)
+#: Replications simulated at once (bounds memory: a chunk × the period's days).
+MC_CHUNK = 10_000
 #: Added to the complaints outside a window when estimating the merchant's rate
 #: (Jeffreys' estimate of a Poisson rate).
 JEFFREYS = 0.5
@@ -124,11 +127,13 @@ class ComplaintSurge(Detector):
     windows; its p-value for the whole scan is that minimum times the number of windows
     (Bonferroni) or, for merchants that could be among the discoveries and are not
     already below the simulation's resolution, a sequential Monte Carlo p-value
-    (Besag–Clifford, up to 9,999 replications as in SaTScan: the merchant's ``n``
+    (Besag–Clifford, up to 99,999 replications as in SaTScan: the merchant's ``n``
     complaints redistributed over its days by exposure, seeded by the merchant id so
     runs repeat exactly). Benjamini–Hochberg q-values are taken across all scanned
-    merchants; a merchant is reported when q is at most ``cn.detection.fdr_q``, with
-    its most significant window as the period. Severity follows
+    merchants; a merchant is reported when q is at most
+    ``cn.detection.consumer.surge_fdr_q`` (stricter than the general FDR level: a
+    market has few true surges, so each chance cluster costs much of the precision),
+    with its most significant window as the period. Severity follows
     ``cn.detection.consumer.severity_surge_ratio``. The statistics give the window's
     counts, expected count, sector multiplier, top complaint category, and the
     merchant's excluded serial, templated and repeat complaints (with the serial
@@ -565,16 +570,19 @@ class _Scanner:
                 k_p = stats.binom.isf(p_obs * (1 + 1e-9), n, share) + 1
                 limits.append((length, starts, np.maximum(k_p, self._material_min(n, share))))
         hits = done = 0
-        for size in MC_BATCHES:
-            sims = rng.multinomial(n, exposure / exposure.sum(), size=size)
-            cum = np.concatenate([np.zeros((size, 1)), np.cumsum(sims, axis=1)], axis=1)
-            hit = np.zeros(size, dtype=bool)
-            for length, starts, threshold in limits:
-                hit |= (cum[:, starts + length] - cum[:, starts] >= threshold).any(axis=1)
-            hits += int(hit.sum())
-            done += size
-            if hits >= MC_STOP_HITS:
-                return hits / done
+        for batch in MC_BATCHES:
+            for size in [MC_CHUNK] * (batch // MC_CHUNK) + [batch % MC_CHUNK]:
+                if size == 0:
+                    continue
+                sims = rng.multinomial(n, exposure / exposure.sum(), size=size)
+                cum = np.concatenate([np.zeros((size, 1)), np.cumsum(sims, axis=1)], axis=1)
+                hit = np.zeros(size, dtype=bool)
+                for length, starts, threshold in limits:
+                    hit |= (cum[:, starts + length] - cum[:, starts] >= threshold).any(axis=1)
+                hits += int(hit.sum())
+                done += size
+                if hits >= MC_STOP_HITS:
+                    return hits / done
         return (1 + hits) / (1 + done)
 
 
