@@ -8,8 +8,9 @@ most file once, some a few times.
 
 ``consumer.complaint_surge`` (subject: ``merchant_id``), only when ``world.violations``:
     for 3–14 days a merchant's complaints rise ×3–×10 (at least one to two and a half
-    extra complaints a day on a small store, and enough that the window's total has a
-    probability below one in a million under the store's base rate), filed by as many
+    extra complaints a day on a small store, and enough that the window's total under
+    the store's base rate is rarer than any chance cluster of the market: a tail below
+    1 % over all its store-windows), filed by as many
     distinct new complainants, mostly about one issue. Look-alikes: a serial
     complainant filing 24–80 complaints against many merchants, a burst of them against
     one; templated complaints (one identical text) from two to four ids within days;
@@ -30,8 +31,13 @@ from fairwatch.synth.core import GroundTruth, TableWriter, World
 log = logging.getLogger(__name__)
 
 PART_ROWS = 1_500_000
-#: A planted surge window's total is at most this likely under the store's base rate.
-SURGE_TAIL = 1e-6
+#: A planted surge's window total is at most this likely to arise by chance anywhere in
+#: the market: per store and window, this over the market's store-windows (stores × days
+#: × the 12 surge lengths of 3–14 days). A fixed per-window tail (it was one in a
+#: million) is met by chance ~1.5 times in a market of 1,500 stores over 90 days, where
+#: no method could tell the planted surge from the chance ones.
+SURGE_MARKET_TAIL = 0.01
+SURGE_DAYS = (3, 14)
 CATEGORIES = ("quality", "delivery", "refund", "price", "fraud")
 _BASE_MIX = np.array([0.34, 0.24, 0.22, 0.1, 0.1])
 
@@ -162,12 +168,14 @@ def plant(world: World, out: TableWriter, truth: GroundTruth) -> None:
     planted: set[int] = set()
     if world.violations:
         n_surges = max(2, world.scale.merchants // 100)
+        lengths = SURGE_DAYS[1] - SURGE_DAYS[0] + 1
+        tail = SURGE_MARKET_TAIL / (len(m) * days * lengths)
         eligible = np.flatnonzero(
             ~m["self_operated"].astype(bool).to_numpy() & ~in_fest_sector & open_.all(axis=1)
         )
         for k in rng.choice(eligible, size=min(n_surges, len(eligible)), replace=False):
             k = int(k)
-            dur = int(rng.integers(3, 15))
+            dur = int(rng.integers(SURGE_DAYS[0], SURGE_DAYS[1] + 1))
             s = int(rng.integers(3, max(4, days - dur)))
             span = np.arange(s, min(days, s + dur))
             mult = float(rng.uniform(3.0, 10.0))
@@ -176,10 +184,10 @@ def plant(world: World, out: TableWriter, truth: GroundTruth) -> None:
             n_day = rng.poisson(extra)
             short = int(np.ceil(rng.uniform(0.6, 0.9) * extra.sum())) - int(n_day.sum())
             # keep a small store's surge visible above Poisson noise: at least 60-90 % of
-            # the extra, and enough that the window's total is a one-in-a-million event
-            # under the store's base rate (else chance makes the same cluster at other
-            # stores of a large market, and the truth could not be told from them)
-            floor = int(stats.poisson.isf(SURGE_TAIL, base.sum())) + 1 - base.sum()
+            # the extra, and enough that the window's total is rarer under the store's
+            # base rate than any chance cluster of the market (else chance makes the
+            # same cluster at other stores, and the truth could not be told from them)
+            floor = int(stats.poisson.isf(tail, base.sum())) + 1 - base.sum()
             short = max(short, int(np.ceil(floor)) - int(n_day.sum()))
             if short > 0:
                 n_day += np.bincount(rng.integers(0, len(span), short), minlength=len(span))
