@@ -52,14 +52,16 @@ class InfeasibleDeliveryTimes(Detector):
     (``cn.detection.labour.pickup_allowance_minutes``) plus the riding time at speed
     ``v`` km/h (``cn.detection.labour.riding_speed_kmh``, by region: the most specific of
     county, city, province, default). Exactly enough time is feasible. The engine groups
-    deliveries per platform, region and promised minutes (tasks, infeasible tasks, tasks
-    delivered late, deductions on late and on infeasible tasks, pay, first and last China
-    local day) and, separately, the achieved minutes (``delivered_at − dispatched_at``,
-    whole minutes) per platform-region, so medians are exact. Per platform-region a
-    one-sided binomial test asks whether the infeasible share exceeds the tolerated share
-    ``cn.detection.labour.max_infeasible_share_pct``; Benjamini–Hochberg q-values are
-    taken across platform-regions. A platform-region is reported when its q-value is at
-    most ``cn.detection.fdr_q`` and its infeasible share exceeds the tolerated share.
+    deliveries, in one pass, per platform, region, promised minutes and achieved minutes
+    (``delivered_at − dispatched_at``, whole minutes; none when not delivered): tasks,
+    infeasible tasks, tasks delivered late, deductions on late and on infeasible tasks,
+    pay, first and last China local day. The promised and the achieved minutes per
+    platform-region are rolled up from these groups, so medians are exact. Per
+    platform-region a one-sided binomial test asks whether the infeasible share exceeds
+    the tolerated share ``cn.detection.labour.max_infeasible_share_pct``;
+    Benjamini–Hochberg q-values are taken across platform-regions. A platform-region is
+    reported when its q-value is at most ``cn.detection.fdr_q`` and its infeasible share
+    exceeds the tolerated share.
     Severity follows ``cn.detection.labour.severity_infeasible_share_pct``. Statistics
     give the median promised and achieved minutes, the share of promises below the
     median achieved time, lateness and deductions; evidence lists the infeasible tasks
@@ -92,8 +94,11 @@ class InfeasibleDeliveryTimes(Detector):
             "deduction_cny",
         ),
     }
+    cost = 3.5
 
     def _tasks(self, ctx: Context) -> ir.Table:
+        """The deliveries that can be tested, with ``infeasible``, ``required`` (minutes the
+        trip needs), ``achieved_s`` (null when not delivered) and ``deduction``."""
         d = ctx.table("deliveries")
         d = d.filter(
             d.promised_minutes.notnull(),
@@ -104,47 +109,60 @@ class InfeasibleDeliveryTimes(Detector):
         speed = region_value(d.region_code, ctx.param(SPEED))
         allowance = float(ctx.param(ALLOWANCE))
         slack_m = (d.promised_minutes.cast("float64") - allowance) * speed * 1000
-        achieved_s = epoch_s(d.delivered_at) - epoch_s(d.dispatched_at)
         # required minutes: allowance + distance at speed (for scoring the shortfall)
         required = allowance + d.distance_m * 60 / (speed * 1000)
         return d.mutate(
             infeasible=slack_m < d.distance_m * 60,
             required=required,
-            achieved_s=achieved_s,
-            late=d.delivered_at.notnull() & (achieved_s > d.promised_minutes * MINUTE_S),
+            achieved_s=epoch_s(d.delivered_at) - epoch_s(d.dispatched_at),
             deduction=d.deduction_cny.fill_null(0),
-            day=local_date(d.dispatched_at),
         )
 
     def summarize(self, ctx: Context) -> ir.Table:
+        """Per platform, region, promised minutes and achieved minutes (null when not
+        delivered): counts, deductions, pay and the first and last local day.
+
+        One pass over the deliveries gives both histograms :meth:`judge` needs (see
+        :func:`_split`). The epoch arithmetic of ``achieved_s`` is the costly part: it is
+        computed once per task in :meth:`_tasks`' projection, and lateness and achieved
+        minutes are derived from that column inside the aggregation (derived in a
+        projection of their own, Ibis would inline the arithmetic into each and DuckDB
+        compute it twice). Local days are taken of each group's first and last dispatch
+        time, which gives the same days as taking them per task since the local day only
+        grows with time.
+        """
         t = self._tasks(ctx)
-        return t.group_by(["platform_id", "region_code", "promised_minutes"]).aggregate(
+        late = t.delivered_at.notnull() & (t.achieved_s > t.promised_minutes * MINUTE_S)
+        groups = t.group_by(
+            "platform_id",
+            "region_code",
+            "promised_minutes",
+            achieved_min=(t.achieved_s / MINUTE_S).floor().cast("int64"),
+        )
+        per = groups.aggregate(
             tasks=t.count(),
             infeasible=t.infeasible.sum(),
             delivered=t.delivered_at.notnull().sum(),
-            late=t.late.sum(),
-            late_deducted=(t.late & (t.deduction > 0)).sum(),
-            late_deduction_cny=ibis.ifelse(t.late, t.deduction, 0.0).sum(),
+            late=late.sum(),
+            late_deducted=(late & (t.deduction > 0)).sum(),
+            late_deduction_cny=ibis.ifelse(late, t.deduction, 0.0).sum(),
             infeasible_deducted=(t.infeasible & (t.deduction > 0)).sum(),
             infeasible_deduction_cny=ibis.ifelse(t.infeasible, t.deduction, 0.0).sum(),
             deduction_cny=t.deduction.sum(),
             pay_cny=t.pay_cny.sum(),
-            first_day=t.day.min(),
-            last_day=t.day.max(),
+            first_at=t.dispatched_at.min(),
+            last_at=t.dispatched_at.max(),
         )
-
-    def _achieved(self, ctx: Context) -> ir.Table:
-        t = self._tasks(ctx)
-        t = t.filter(t.delivered_at.notnull())
-        t = t.mutate(achieved_min=(t.achieved_s / MINUTE_S).floor().cast("int64"))
-        return t.group_by(["platform_id", "region_code", "achieved_min"]).aggregate(tasks=t.count())
+        return per.mutate(
+            first_day=local_date(per.first_at), last_day=local_date(per.last_at)
+        ).drop("first_at", "last_at")
 
     def run(self, ctx: Context) -> list[Finding]:
-        summary = ctx.execute(self.summarize(ctx))
-        ctx.log.debug("summary of %d rows", len(summary))
-        if summary.empty:
+        groups = ctx.execute(self.summarize(ctx))
+        ctx.log.debug("summary of %d rows", len(groups))
+        if groups.empty:
             return []
-        achieved = ctx.execute(self._achieved(ctx))
+        summary, achieved = _split(groups)
         return self.judge(ctx, summary, achieved)
 
     def judge(
@@ -293,6 +311,31 @@ class InfeasibleDeliveryTimes(Detector):
                 [round(float(s), 6) for s in scores],
             )
         return out
+
+
+def _split(groups: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The summary's groups rolled up to the two histograms :meth:`judge` reads: per
+    platform, region and promised minutes (every column but ``achieved_min``) and, over
+    delivered tasks, per platform, region and achieved minutes (``tasks``)."""
+    keys = ["platform_id", "region_code"]
+    rest = (*keys, "promised_minutes", "achieved_min", "first_day", "last_day")
+    sums = [c for c in groups.columns if c not in rest]
+    summary = (
+        groups.groupby([*keys, "promised_minutes"], sort=False, dropna=False)
+        .agg(
+            **{c: (c, "sum") for c in sums},
+            first_day=("first_day", "min"),
+            last_day=("last_day", "max"),
+        )
+        .reset_index()
+    )
+    delivered = groups[groups["achieved_min"].notna()]
+    achieved = (
+        delivered.groupby([*keys, "achieved_min"], sort=False, dropna=False)
+        .agg(tasks=("tasks", "sum"))
+        .reset_index()
+    )
+    return summary, achieved
 
 
 def _median(values: pd.Series, weights: pd.Series) -> float | None:
