@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from fairwatch.detectors.registry import registry
-from fairwatch.detectors.run import scan
+from fairwatch.detectors.run import scan, schedule
 from fairwatch.synth.generate import generate_market
 
 AS_OF = date(2025, 12, 31)
@@ -60,3 +60,15 @@ def test_a_worker_that_dies_is_an_error_for_its_detector_only(
     assert entry["FW101"].status == "ok" and entry["FW101"].findings > 0
     assert entry["FW103"].status == "ok"
     assert {f["rule"] for f in result.findings} <= {"FW101", "FW103"}
+
+
+def test_workers_start_the_costliest_detectors_first() -> None:
+    detectors = registry().select()
+    order = schedule(detectors)
+    assert sorted(c.code for c in order) == sorted(c.code for c in detectors)
+    costs = [c.cost for c in order]
+    assert costs == sorted(costs, reverse=True)
+    assert order[0].cost > 1, "the heavy detectors carry a cost hint"
+    # equal costs keep detector order
+    cheap = [c.code for c in order if c.cost == 1]
+    assert cheap == [c.code for c in detectors if c.cost == 1]

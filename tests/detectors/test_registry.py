@@ -81,6 +81,21 @@ def test_broken_detectors_are_load_errors() -> None:
         )
 
 
+def test_a_cost_hint_must_be_a_positive_number() -> None:
+    attrs = {
+        "__doc__": FULL_DOC,
+        "code": "FW902",
+        "name": "pricing.x",
+        "family": "pricing.collusion",
+        "legal_basis": ("cn.aml2022.art22",),
+        "inputs": {},
+    }
+    for cost in (0, -1.5, "8", True):
+        with pytest.raises(DefinitionError, match="cost"):
+            type("BadCost", (Detector,), {**attrs, "cost": cost})
+    assert type("GoodCost", (Detector,), {**attrs, "cost": 2.5}).cost == 2.5
+
+
 def test_duplicate_codes_are_rejected() -> None:
     cls = registry().get("FW101")
     with pytest.raises(DefinitionError, match="used twice"):

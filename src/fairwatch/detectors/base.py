@@ -60,6 +60,12 @@ class Detector:
     #: Tables read when present (``ctx.has``); their absence does not skip the detector.
     optional_inputs: ClassVar[Mapping[str, tuple[str, ...]]] = {}
     aliases: ClassVar[tuple[str, ...]] = ()
+    #: A scheduling hint, nothing else: the detector's relative run time, as the seconds
+    #: it takes on the medium synthetic market (``medium:401``, DuckDB with one thread),
+    #: rounded. A scan with worker processes starts the costliest detectors first, so
+    #: that a heavy one does not start last and run alone at the end. Detectors taking
+    #: about a second or less keep the default.
+    cost: ClassVar[float] = 1.0
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -75,6 +81,8 @@ class Detector:
             raise DefinitionError(f"family {cls.family!r} is not a family of the standard", where)
         if not cls.legal_basis:
             raise DefinitionError("legal_basis is empty: cite the provisions it enforces", where)
+        if isinstance(cls.cost, bool) or not isinstance(cls.cost, int | float) or cls.cost <= 0:
+            raise DefinitionError(f"cost {cls.cost!r} is not a positive number", where)
         doc = cls.__doc__ or ""
         sections = docstring_sections(doc)
         if not sections.get(""):

@@ -200,6 +200,13 @@ def _memory_share(workers: int) -> str | None:
     return f"{max(256, int(ram * 0.8 / workers) >> 20)}MB"
 
 
+def schedule(detectors: Sequence[type[Detector]]) -> list[type[Detector]]:
+    """The order worker processes start detectors in: longest first (by
+    :attr:`Detector.cost`, ties in the given order), which keeps a heavy detector from
+    starting last and running alone while the other workers idle."""
+    return sorted(detectors, key=lambda cls: -cls.cost)
+
+
 def _run_in_workers(
     table_files: dict[str, list[Path]],
     detectors: Sequence[type[Detector]],
@@ -209,15 +216,17 @@ def _run_in_workers(
     progress: Progress | None,
 ) -> tuple[list[DetectorRun], list[dict[str, Any]]]:
     """Run detectors in worker processes (forked: the registry and law store are
-    inherited). If a worker dies (killed for memory, a crash in native code), the
-    detectors not finished are run again one at a time, each in a process of its own,
-    so the one that kills its process is named in an ``error`` entry and the rest
+    inherited), started longest first (:func:`schedule`); the result is in detector
+    order all the same. If a worker dies (killed for memory, a crash in native code),
+    the detectors not finished are run again one at a time, each in a process of its
+    own, so the one that kills its process is named in an ``error`` entry and the rest
     complete."""
     results: dict[str, tuple[DetectorRun, list[dict[str, Any]]]] = {}
+    order = schedule(detectors)
 
     def tick() -> None:
         if progress:
-            running = next((c.code for c in detectors if c.code not in results), "")
+            running = next((c.code for c in order if c.code not in results), "")
             progress(running, len(results), len(detectors))
 
     def pool(size: int) -> ProcessPoolExecutor:
@@ -230,12 +239,12 @@ def _run_in_workers(
 
     tick()
     with pool(min(workers, len(detectors))) as shared:
-        futures = {shared.submit(_worker_task, cls.code): cls for cls in detectors}
+        futures = {shared.submit(_worker_task, cls.code): cls for cls in order}
         for future in as_completed(futures):
             with contextlib.suppress(BrokenProcessPool):
                 results[futures[future].code] = future.result()
                 tick()
-    for cls in [c for c in detectors if c.code not in results]:
+    for cls in [c for c in order if c.code not in results]:
         with pool(1) as alone:
             try:
                 results[cls.code] = alone.submit(_worker_task, cls.code).result()

@@ -121,6 +121,7 @@ class SelfPreference(Detector):
         "merchants": ("merchant_id", "opened_on", "closed_on"),
         "merchant_events": ("merchant_id", "ts", "event"),
     }
+    cost = 5
 
     # -- engine phase --------------------------------------------------------------------
 

@@ -187,6 +187,7 @@ class ComplaintSurge(Detector):
         ),
         "merchants": ("merchant_id", "platform_id", "category", "opened_on", "closed_on"),
     }
+    cost = 4.5
 
     # -- engine ------------------------------------------------------------------------
 

@@ -118,6 +118,7 @@ class PayBelowMinimumWage(Detector):
             "deduction_cny",
         ),
     }
+    cost = 2
 
     # -- law ---------------------------------------------------------------------------
 

@@ -80,6 +80,7 @@ class ExcessiveContinuousHours(Detector):
         "worker_sessions": ("worker_id", "platform_id", "online_from", "online_to", "region_code"),
         "deliveries": ("platform_id", "rider_id", "region_code"),
     }
+    cost = 2.5
 
     def _stretches(self, ctx: Context) -> ir.Table:
         sess = sessions(ctx)

@@ -103,6 +103,7 @@ class PersonalizedPriceDiscrimination(Detector):
             "member_price",
         ),
     }
+    cost = 8
 
     def _quotes(self, ctx: Context) -> ir.Table:
         q = ctx.table("price_quotes")

@@ -67,6 +67,7 @@ class FictitiousOriginalPrice(Detector):
         "price_quotes": ("quote_id", "ts", "platform_id", "sku_id", "claimed_original_price"),
         "orders": ("order_id", "ts", "sku_id", "unit_price", "status"),
     }
+    cost = 6
 
     def _claims(self, ctx: Context) -> ir.Table:
         q = ctx.table("price_quotes")

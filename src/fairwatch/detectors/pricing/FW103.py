@@ -125,6 +125,7 @@ class EmergencyPriceGouging(Detector):
         "products": ("sku_id", "platform_id", "merchant_id", "category"),
         "merchants": ("merchant_id", "region_code"),
     }
+    cost = 5.5
 
     # -- the engine phase ------------------------------------------------------------------
 

@@ -166,6 +166,7 @@ class PriceCollusionScreen(Detector):
         "price_quotes": ("ts", "sku_id", "list_price"),
         "products": ("sku_id", "platform_id", "merchant_id", "category"),
     }
+    cost = 4
 
     def summarize(self, ctx: Context) -> ir.Table:
         q = ctx.table("price_quotes")
