@@ -70,7 +70,8 @@ class ExclusiveStores(Detector):
     (ii) a difference-in-differences of search exposure: per store and query, ``log``
     of organic appearances per search of the query after (from one window past *c*,
     when the data allow) minus before *c*, net of the query's mean change among
-    single-homers (so queries gaining or losing competitors move both groups alike),
+    single-homers (so queries gaining or losing competitors move both groups alike;
+    in a query with no other single-homer, net of all single-homers' mean change),
     averaged over the store's queries; stayers against single-homers, one-sided
     two-sample t-test. Events whose ``reason`` names an infringement the platform must
     act on (``cn.detection.conduct.exclusive_justified_reason_terms``: counterfeits,
@@ -638,8 +639,10 @@ def _exposure_did(
 
     Each (store, query) change is ``log`` of appearances per search after minus before;
     the query's trend is the mean change of the single-homers in the query, so a query
-    losing or gaining competitors moves both groups alike. A store's value is the mean
-    over its queries weighted by its appearances.
+    losing or gaining competitors moves both groups alike. In a query without another
+    single-homer the trend is that of all the platform's single-homers (the platform's
+    own change, without the query's). A store's value is the mean over its queries
+    weighted by its appearances.
     """
     ex = ex[ex["merchant_id"].isin(stayers | singles)]
     ex = ex[(ex["q_pre"] > 0) & (ex["q_post"] > 0) & ((ex["a_pre"] + ex["a_post"]) > 0)]
@@ -651,9 +654,11 @@ def _exposure_did(
     ctrl = ex[own].groupby("query")["y"].agg(["sum", "count"]).reindex(ex["query"])
     total, count = ctrl["sum"].fillna(0).to_numpy(), ctrl["count"].fillna(0).to_numpy()
     others = count - own
-    trend = np.where(
-        others > 0, (total - np.where(own, ex["y"].to_numpy(), 0.0)) / np.maximum(others, 1), np.nan
-    )
+    mine = np.where(own, ex["y"].to_numpy(), 0.0)
+    by_query = (total - mine) / np.maximum(others, 1)
+    all_others = own.sum() - own
+    platform = (ex.loc[own, "y"].sum() - mine) / np.maximum(all_others, 1)
+    trend = np.where(others > 0, by_query, np.where(all_others > 0, platform, np.nan))
     ex = ex.assign(net=ex["y"].to_numpy() - trend, w=(ex["a_pre"] + ex["a_post"]).to_numpy())
     ex = ex[np.isfinite(ex["net"])]
     if ex.empty:
