@@ -571,11 +571,11 @@ class _Scanner:
                 k_p = stats.binom.isf(p_obs * (1 + 1e-9), n, share) + 1
                 limits.append((length, starts, np.maximum(k_p, self._material_min(n, share))))
         hits = done = 0
+        weights = exposure / exposure.sum()
         for batch in MC_BATCHES:
-            for size in [MC_CHUNK] * (batch // MC_CHUNK) + [batch % MC_CHUNK]:
-                if size == 0:
-                    continue
-                sims = rng.multinomial(n, exposure / exposure.sum(), size=size)
+            for first in range(0, batch, MC_CHUNK):
+                size = min(MC_CHUNK, batch - first)
+                sims = rng.multinomial(n, weights, size=size)
                 cum = np.concatenate([np.zeros((size, 1)), np.cumsum(sims, axis=1)], axis=1)
                 hit = np.zeros(size, dtype=bool)
                 for length, starts, threshold in limits:
