@@ -39,6 +39,31 @@ class _Settings:
     permutations: int
 
 
+@dataclass(frozen=True)
+class _Offers:
+    """A market's offers per seller (rows) and day (columns): the seller's price level
+    (mean log price of its offers), the variance of its offers' log prices around that
+    level and the number of its offers quoted."""
+
+    levels: NDArray[np.float64]
+    within: NDArray[np.float64]
+    count: NDArray[np.float64]
+
+    def take(self, rows: NDArray[np.int64]) -> _Offers:
+        return _Offers(self.levels[rows], self.within[rows], self.count[rows])
+
+    def variance(self) -> NDArray[np.float64]:
+        """The daily sample variance of the log prices of all the offers."""
+        n = self.count.sum(axis=0)
+        mean = (self.count * self.levels).sum(axis=0) / n
+        ss = (self.count * (self.within + (self.levels - mean) ** 2)).sum(axis=0)
+        return ss / np.maximum(n - 1, 1)
+
+    def size(self) -> int:
+        """The number of offers on a typical day (the median of the daily count)."""
+        return round(float(np.median(self.count.sum(axis=0))))
+
+
 @dataclass
 class _Group:
     """The best converged group of one market: members (row positions) and break day."""
@@ -79,8 +104,13 @@ class PriceCollusionScreen(Detector):
     The engine reduces the public prices (``list_price``) of the quotes to one value per
     offer and China-local day (mean log price), normalises each offer to its own mean
     level over the period, and averages per seller, category and day: a daily price index
-    per seller and market, plus the seller's mean price level (one pass over the quotes).
-    For each category, on the sellers quoted on at least
+    per seller and market, the seller's mean price level, the number of its offers quoted
+    and the variance of their log prices (one pass over the quotes). Dispersion is that of
+    the offers: a seller's mean price can sit near the others' while its offers are far
+    apart, and come closer without them converging. Days without quotes carry a
+    seller's values over from the day before; so do days on which it quotes fewer of its
+    offers than on most days, for the number and variance of its offers (its index comes
+    from the offers quoted). For each category, on the sellers quoted on at least
     ``cn.detection.pricing.collusion_min_segment_days`` days:
 
     * *Moves*: a change of a seller's index of at least
@@ -89,30 +119,44 @@ class PriceCollusionScreen(Detector):
       same direction within ``cn.detection.pricing.collusion_max_follow_days``.
     * *Break and group*: for every candidate break day leaving at least
       ``collusion_min_segment_days`` days on each side, two sellers are *linked* when they
-      co-moved at least ``cn.detection.pricing.collusion_min_joint_moves`` times and the
-      root-mean-square gap between their log price levels fell by at least
+      co-moved at least ``cn.detection.pricing.collusion_min_joint_moves`` times from the
+      break on and the root-mean-square gap between their offers' log prices (every offer
+      of one against every offer of the other) fell by at least
       ``cn.detection.pricing.collusion_min_dispersion_drop_pct`` (gaps below the
       resolution count as zero). Linked sellers are grouped (connected components), and
       each group is peeled to its core in which every seller is linked to at least
       ``cn.detection.pricing.collusion_min_joint_share`` of the others; cores need
-      ``cn.detection.pricing.collusion_min_group_merchants`` sellers.
-    * *Variance screen*: the group's daily cross-sectional variance of log prices is
-      taken at its lower quartile before the break and its upper quartile after it (so a
-      temporary divergence, such as an emergency, or a few lagged moves do not make a
-      break); the F-test of the two (``k − 1`` degrees of freedom each, ``k`` sellers)
+      ``cn.detection.pricing.collusion_min_group_merchants`` sellers. The best core (below)
+      is then extended one seller at a time by the seller that co-moved at least
+      ``collusion_min_joint_moves`` times from the break on with
+      ``collusion_min_joint_share`` of the members and lowers the variance p-value most,
+      while one does (a member whose price was already near some of the others before
+      the break is not linked to them, yet belongs to the group).
+    * *Variance screen*: the group's daily variance of its offers' log prices — each day
+      the lowest of that day and the follow window after it, as sellers that follow a
+      move within the window move in sync — is taken at its lower quartile before the
+      break and its upper quartile after it (so a temporary divergence, such as an
+      emergency, or a few lagged moves do not make a break); the F-test of the two
+      (``n − 1`` degrees of freedom each, ``n`` offers of the group on a typical day)
       gives the variance p-value and the dispersion drop (both floored at the
-      resolution). The group with the smallest p-value is the market's candidate; its
-      break is then placed where its log daily variance shifts level (the least absolute
-      deviations split into two segments). As the break was searched for, the variance
-      p-value is multiplied by the number of breaks tried, counted in blocks of
-      ``collusion_min_segment_days`` (breaks closer than that split the days into nearly
-      the same samples): a Bonferroni correction for the search over time.
+      resolution). The core with the smallest
+      p-value is the market's candidate; its break is then placed where the log of its
+      daily variance (each day's own) shifts level (the least absolute deviations split
+      into two segments) unless the dispersion does not fall there. As the break was
+      searched for, the variance p-value is multiplied by the number of breaks tried,
+      counted in blocks of ``collusion_min_segment_days`` (breaks closer than that split
+      the days into nearly the same samples): a Bonferroni correction for the search
+      over time.
     * *Synchronisation screen*: after the break, a *joint move* is a move in which at
       least ``collusion_min_joint_share`` of the group (and two sellers) move the same
-      direction within the follow window, by about the same amount (the group's
-      dispersion changes by less than the resolution), while no seller moves only the
-      other way (sellers moving towards each other converge, they do not move in
-      parallel). The
+      direction within the follow window, by about the same amount (the dispersion of
+      the sellers moving changes by less than the resolution), while no seller of the
+      group moves only the other way (sellers moving towards each other converge, they
+      do not move in parallel). Members that took part in fewer than
+      ``collusion_min_joint_share`` of the group's joint moves do not move in step with
+      it: they are dropped and the variance screen and the joint moves taken again,
+      until every member took part in enough (fewer than
+      ``collusion_min_group_merchants`` left: no candidate). The
       statistic sums, over the group's moves, the other members moving the same way
       within the follow window (moves shared by at least ``collusion_min_joint_share`` of
       the market's other sellers, and by ``collusion_min_group_merchants`` of them, are a
@@ -135,9 +179,11 @@ class PriceCollusionScreen(Detector):
 
     A screen, not proof: sellers may converge for lawful reasons (a shared supplier's
     recommended price, price-matching promises, a regulated price), and the tests'
-    p-values do not account for the search over groups of sellers, and the correction
-    for the search over breaks is a bound (the q-values rank leads; they are not exact
-    error rates). Levels of different offers of a
+    p-values do not account for the search over groups of sellers (nor for extending and
+    pruning the group), the F-test counts a group's offers as independent draws (offers
+    a seller prices together carry less information than their number), and the
+    correction for the search over breaks is a bound (the q-values rank leads; they are
+    not exact error rates). Levels of different offers of a
     category are compared directly, so a category mixing pack sizes has a high natural
     dispersion (that makes convergence easier to see, not harder). Context-dependent
     list prices (regional prices, peak hours) add day-to-day noise to the index. A cartel
@@ -177,7 +223,10 @@ class PriceCollusionScreen(Detector):
         d = daily.join(p, "sku_id")
         d = d.mutate(ref=d.lp.mean().over(ibis.window(group_by=d.sku_id)))
         return d.group_by(["category", "platform_id", "merchant_id", "day"]).aggregate(
-            skus=d.count(), idx=(d.lp - d.ref).mean(), ref=d.ref.mean()
+            skus=d.count(),
+            idx=(d.lp - d.ref).mean(),
+            ref=d.ref.mean(),
+            within=d.lp.var(how="pop"),
         )
 
     def _settings(self, ctx: Context) -> _Settings:
@@ -246,6 +295,7 @@ class PriceCollusionScreen(Detector):
         merchants = index.index.to_numpy().astype(str)
         idx = index.to_numpy(dtype=float)
         levels = idx + base.to_numpy(dtype=float)[:, None]
+        offers = _offers(rows, levels, index.index, calendar)
         starts = _move_starts(idx, cfg.resolution)
         result: dict[str, Any] = {
             "category": category,
@@ -253,15 +303,16 @@ class PriceCollusionScreen(Detector):
             "pvalue": 1.0,
             "group": None,
         }
-        group = _best_group(levels, starts, cfg)
+        group = _best_group(offers, starts, cfg)
         if group is None:
             return result
+        stepped = _in_step(group, offers, starts, cfg)
+        if stepped is None:
+            return result
+        group, after, events = stepped
         members = group.members
-        others = np.setdiff1d(np.arange(len(merchants)), members)
-        after = _own_moves(starts, members, others, cfg)[:, group.tau :]
         seed = zlib.crc32(category.encode("utf-8"))
         sync_stat, p_sync = _sync_test(after, cfg, seed)
-        events = _joint_moves(after, levels[members][:, group.tau - 1 :], cfg)
         moves = int((after != 0).sum())
         in_events = sum(len(e["who"]) for e in events)
         leader, led = _leader(events, merchants[members])
@@ -362,6 +413,31 @@ class PriceCollusionScreen(Detector):
 # -- building blocks (arrays: one row per seller, one column per day) ----------------------
 
 
+def _offers(
+    rows: pd.DataFrame,
+    levels: NDArray[np.float64],
+    merchants: pd.Index,
+    calendar: pd.DatetimeIndex,
+) -> _Offers:
+    """The sellers' offers per day. A day on which a seller quotes fewer of its offers
+    than on most days (its median) is taken as a gap, like a day without quotes: the
+    count and variance of its offers carry over from the last full day (an offer missing
+    for a day is not an offer moving)."""
+
+    def table(column: str) -> pd.DataFrame:
+        pivot = rows.pivot(index="merchant_id", columns="day", values=column)
+        return pivot.reindex(index=merchants, columns=calendar)
+
+    count, within = table("skus"), table("within")
+    partial = count.lt(count.median(axis=1), axis=0)
+    count, within = count.mask(partial), within.mask(partial)
+
+    def filled(t: pd.DataFrame) -> NDArray[np.float64]:
+        return t.ffill(axis=1).bfill(axis=1).fillna(0.0).to_numpy(dtype=float)
+
+    return _Offers(levels, filled(within), filled(count))
+
+
 def _move_starts(idx: NDArray[np.float64], resolution: float) -> NDArray[np.int64]:
     """+1 / −1 on the first day of each run of same-direction index changes, else 0."""
     change = np.diff(idx, axis=1, prepend=idx[:, :1])
@@ -379,16 +455,36 @@ def _dilate(x: NDArray[np.bool_], k: int) -> NDArray[np.bool_]:
     return out
 
 
-def _co_moves(starts: NDArray[np.int64], follow: int) -> NDArray[np.float64]:
-    """Pairwise count of moves matched by the other seller (same direction, within
-    ``follow`` days), the smaller of the two directions."""
+def _co_moves(starts: NDArray[np.int64], follow: int, since: int = 0) -> NDArray[np.float64]:
+    """Pairwise count of moves (starting on day ``since`` or later) matched by the other
+    seller (same direction, within ``follow`` days), the smaller of the two directions."""
     counts = np.zeros((len(starts), len(starts)))
     for sign in (1, -1):
         x = starts == sign
-        counts += x.astype(float) @ _dilate(x, follow).T.astype(float)
+        near = _dilate(x, follow)
+        x[:, :since] = False
+        counts += x.astype(float) @ near.T.astype(float)
     counts = np.minimum(counts, counts.T)
     np.fill_diagonal(counts, 0)
     return counts
+
+
+def _co_moves_from(
+    starts: NDArray[np.int64], pairs: NDArray[np.int64], taus: NDArray[np.int64], follow: int
+) -> NDArray[np.float64]:
+    """For each pair (rows) and candidate break (columns): the co-moves (as in
+    :func:`_co_moves`) of the pair's moves starting on or after the break."""
+    a, b = pairs[:, 0], pairs[:, 1]
+    ab = np.zeros((len(pairs), starts.shape[1]))
+    ba = np.zeros_like(ab)
+    for sign in (1, -1):
+        x = starts == sign
+        near = _dilate(x, follow)
+        ab += x[a] & near[b]
+        ba += x[b] & near[a]
+    tail_ab = np.cumsum(ab[:, ::-1], axis=1)[:, ::-1]
+    tail_ba = np.cumsum(ba[:, ::-1], axis=1)[:, ::-1]
+    return np.minimum(tail_ab[:, taus], tail_ba[:, taus])
 
 
 def _core(linked: NDArray[np.bool_], cfg: _Settings) -> NDArray[np.int64]:
@@ -411,27 +507,30 @@ def _core(linked: NDArray[np.bool_], cfg: _Settings) -> NDArray[np.int64]:
     return np.flatnonzero(alive)[:0]
 
 
-def _best_group(
-    levels: NDArray[np.float64], starts: NDArray[np.int64], cfg: _Settings
-) -> _Group | None:
+def _best_group(offers: _Offers, starts: NDArray[np.int64], cfg: _Settings) -> _Group | None:
     """The break day and converged, co-moving group with the smallest variance p-value.
 
-    Only pairs of sellers that co-moved often enough can be linked; for them the mean
-    squared gap of log levels before and after every candidate break comes from one
-    cumulative sum.
+    Only pairs of sellers that co-moved often enough over the whole period can co-move
+    often enough after a break; for them the co-moves after every candidate break and
+    the mean squared gap between their offers' log prices before and after it come from
+    cumulative sums.
     """
+    levels, within = offers.levels, offers.within
     days = levels.shape[1]
     co = _co_moves(starts, cfg.follow) >= cfg.min_joint
     pairs = np.argwhere(np.triu(co, 1))
     if len(pairs) < cfg.min_group - 1:
         return None
-    gap = levels[pairs[:, 0]] - levels[pairs[:, 1]]
-    cum = np.cumsum(gap * gap, axis=1)
+    a, b = pairs[:, 0], pairs[:, 1]
+    gap2 = (levels[a] - levels[b]) ** 2 + within[a] + within[b]
+    cum = np.cumsum(gap2, axis=1)
     taus = np.arange(cfg.min_days, days - cfg.min_days + 1)
     before = cum[:, taus - 1] / taus
     after = (cum[:, -1:] - cum[:, taus - 1]) / (days - taus)
     rho2 = (1 - cfg.min_drop) ** 2
-    linked_at = after + cfg.eps <= rho2 * (before + cfg.eps)
+    linked_at = (after + cfg.eps <= rho2 * (before + cfg.eps)) & (
+        _co_moves_from(starts, pairs, taus, cfg.follow) >= cfg.min_joint
+    )
     best: _Group | None = None
     cores: dict[bytes, list[NDArray[np.int64]]] = {}
     for j, tau in enumerate(taus):
@@ -442,7 +541,7 @@ def _best_group(
         if key not in cores:
             cores[key] = _cores_of(edges, cfg)
         for core in cores[key]:
-            screen = _variance_screen(levels[core], int(tau), cfg)
+            screen = _variance_screen(offers.take(core), int(tau), cfg)
             if screen.f <= 1 and best is not None:
                 continue
             if best is None or (screen.p_variance, -len(core)) < (
@@ -452,13 +551,60 @@ def _best_group(
                 best = _Group(core, int(tau), screen.f, screen.p_variance, 0.0, 0.0)
     if best is None:
         return None
-    daily_var = levels[best.members].var(axis=0, ddof=1)
-    tau = _change_point(np.log(daily_var + cfg.eps), cfg.min_days)
-    screen = _variance_screen(levels[best.members], tau, cfg)
-    if screen.f < best.f:  # the dispersion level shifts elsewhere: keep the linked break
-        screen = _variance_screen(levels[best.members], best.tau, cfg)
+    best = _grow(best, offers, starts, cfg)
+    group = offers.take(best.members)
+    tau = _change_point(np.log(group.variance() + cfg.eps), cfg.min_days)
+    screen = _variance_screen(group, tau, cfg)
+    if screen.f <= 1:  # the dispersion level rises there: keep the linked break
+        screen = _variance_screen(group, best.tau, cfg)
     screen.members = best.members
     return screen
+
+
+def _grow(best: _Group, offers: _Offers, starts: NDArray[np.int64], cfg: _Settings) -> _Group:
+    """The group extended, one seller at a time, by the seller that co-moved at least
+    ``min_joint`` times from the break on with ``share`` of the members and lowers the
+    variance p-value (at the same break) most, while one does."""
+    co = _co_moves(starts, cfg.follow, since=best.tau) >= cfg.min_joint
+    members = best.members
+    while True:
+        rest = np.setdiff1d(np.arange(len(starts)), members)
+        need = math.ceil(cfg.share * len(members) - 1e-9)
+        found: _Group | None = None
+        for c in rest[co[np.ix_(rest, members)].sum(axis=1) >= need]:
+            grown = np.sort(np.append(members, c))
+            screen = _variance_screen(offers.take(grown), best.tau, cfg)
+            if screen.p_variance < (found or best).p_variance:
+                screen.members = grown
+                found = screen
+        if found is None:
+            return best
+        best, members = found, found.members
+
+
+def _in_step(
+    group: _Group, offers: _Offers, starts: NDArray[np.int64], cfg: _Settings
+) -> tuple[_Group, NDArray[np.int64], list[dict[str, Any]]] | None:
+    """The group's own moves after the break and its joint moves, once the members that
+    took part in fewer than ``share`` of the joint moves are dropped (and the joint moves
+    taken again, until every member took part in enough); ``None`` when fewer than
+    ``min_group`` sellers move in step."""
+    while True:
+        members = group.members
+        others = np.setdiff1d(np.arange(len(starts)), members)
+        after = _own_moves(starts, members, others, cfg)[:, group.tau :]
+        events = _joint_moves(after, offers.levels[members][:, group.tau - 1 :], cfg)
+        taken = np.zeros(len(members))
+        for e in events:
+            taken[e["who"]] += 1
+        keep = taken >= cfg.share * len(events) - 1e-9
+        if keep.all():
+            return group, after, events
+        if keep.sum() < cfg.min_group:
+            return None
+        screen = _variance_screen(offers.take(members[keep]), group.tau, cfg)
+        screen.members = members[keep]
+        group = screen
 
 
 def _breaks_searched(days: int, min_days: int) -> int:
@@ -471,16 +617,31 @@ def _breaks_searched(days: int, min_days: int) -> int:
     return max(1, math.ceil((days - 2 * min_days + 1) / min_days))
 
 
-def _variance_screen(levels: NDArray[np.float64], tau: int, cfg: _Settings) -> _Group:
-    """The variance screen of a group at a break: its daily cross-sectional variance at the
-    lower quartile before and the upper quartile after, and their F-test."""
-    daily_var = levels.var(axis=0, ddof=1)
+def _dispersion(group: _Offers, follow: int) -> NDArray[np.float64]:
+    """The group's daily variance of its offers' log prices, each day the lowest within
+    the next ``follow`` days: sellers that follow a move within the follow window move
+    in sync, so the spread while they catch up is not dispersion."""
+    daily = group.variance()
+    padded = np.concatenate([daily, np.full(follow, daily[-1])])
+    return np.lib.stride_tricks.sliding_window_view(padded, follow + 1).min(axis=1)
+
+
+def _variance_screen(group: _Offers, tau: int, cfg: _Settings) -> _Group:
+    """The variance screen of a group at a break: its daily dispersion (:func:`_dispersion`)
+    at the lower quartile before and the upper quartile after, and their F-test (``n - 1``
+    degrees of freedom each, ``n`` offers on a typical day)."""
+    daily_var = _dispersion(group, cfg.follow)
     var_before = _quantile(daily_var[:tau], BEFORE_QUANTILE)
     var_after = _quantile(daily_var[tau:], AFTER_QUANTILE)
     f = (var_before + cfg.eps) / (var_after + cfg.eps)
-    k = len(levels)
+    df = max(group.size(), 2) - 1
     return _Group(
-        np.arange(k), tau, f, float(special.fdtrc(k - 1, k - 1, f)), var_before, var_after
+        np.arange(len(group.levels)),
+        tau,
+        f,
+        float(special.fdtrc(df, df, f)),
+        var_before,
+        var_after,
     )
 
 
@@ -598,10 +759,11 @@ def _joint_moves(
 ) -> list[dict[str, Any]]:
     """Joint (parallel) moves after the break: windows of ``follow + 1`` days opened by a
     move in which at least ``share`` of the group (and two sellers) move the same
-    direction, no seller moves only the opposite way, and the group's dispersion of log
-    prices changes by less than the resolution across the window (the sellers moved by
-    about the same amount); each seller takes part with its first such move of the
-    window. ``levels`` holds the group's log prices from the day before the break."""
+    direction, no seller moves only the opposite way, and the dispersion of the moving
+    sellers' log price levels changes by less than the resolution across the window
+    (they moved by about the same amount; members not moving do not count); each seller
+    takes part with its first such move of the window. ``levels`` holds the group's log
+    price levels from the day before the break."""
     k, days = after.shape
     need = max(2, math.ceil(cfg.share * k - 1e-9))
     used = np.zeros_like(after, dtype=bool)
@@ -616,8 +778,8 @@ def _joint_moves(
             against = (after[:, span] == -sign).any(axis=1)
             if len(who) < need or against[~window.any(axis=1)].any():
                 continue
-            spread_before = levels[:, t].std()
-            spread_after = levels[:, min(t + cfg.follow + 1, levels.shape[1] - 1)].std()
+            spread_before = levels[who, t].std()
+            spread_after = levels[who, min(t + cfg.follow + 1, levels.shape[1] - 1)].std()
             if abs(spread_after - spread_before) > cfg.resolution:
                 continue
             first = window[who].argmax(axis=1)
