@@ -309,7 +309,7 @@ class PriceCollusionScreen(Detector):
         stepped = _in_step(group, offers, starts, cfg)
         if stepped is None:
             return result
-        group, after, events = stepped
+        group, after, events, taken = stepped
         members = group.members
         seed = zlib.crc32(category.encode("utf-8"))
         sync_stat, p_sync = _sync_test(after, cfg, seed)
@@ -321,10 +321,7 @@ class PriceCollusionScreen(Detector):
         breaks = _breaks_searched(len(calendar), cfg.min_days)
         p_variance = min(1.0, group.p_variance * breaks)
         p_comb = float(stats.combine_pvalues([p_variance, p_sync], method="fisher").pvalue)
-        participation = np.zeros(len(members))
-        for e in events:
-            participation[e["who"]] += 1
-        participation = participation / max(len(events), 1)
+        participation = taken / max(len(events), 1)
         result.update(
             pvalue=p_comb,
             group=merchants[members].tolist(),
@@ -584,11 +581,11 @@ def _grow(best: _Group, offers: _Offers, starts: NDArray[np.int64], cfg: _Settin
 
 def _in_step(
     group: _Group, offers: _Offers, starts: NDArray[np.int64], cfg: _Settings
-) -> tuple[_Group, NDArray[np.int64], list[dict[str, Any]]] | None:
-    """The group's own moves after the break and its joint moves, once the members that
-    took part in fewer than ``share`` of the joint moves are dropped (and the joint moves
-    taken again, until every member took part in enough); ``None`` when fewer than
-    ``min_group`` sellers move in step."""
+) -> tuple[_Group, NDArray[np.int64], list[dict[str, Any]], NDArray[np.float64]] | None:
+    """The group's own moves after the break, its joint moves and how many of them each
+    member took part in, once the members that took part in fewer than ``share`` of the
+    joint moves are dropped (and the joint moves taken again, until every member took
+    part in enough); ``None`` when fewer than ``min_group`` sellers move in step."""
     while True:
         members = group.members
         others = np.setdiff1d(np.arange(len(starts)), members)
@@ -599,7 +596,7 @@ def _in_step(
             taken[e["who"]] += 1
         keep = taken >= cfg.share * len(events) - 1e-9
         if keep.all():
-            return group, after, events
+            return group, after, events, taken
         if keep.sum() < cfg.min_group:
             return None
         screen = _variance_screen(offers.take(members[keep]), group.tau, cfg)
