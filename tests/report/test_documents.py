@@ -8,9 +8,11 @@ CJK font.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import shutil
 import subprocess
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,6 +31,7 @@ from fairwatch.report.documents import (
     document_pdf,
     documents_for_case,
     layout_document,
+    pdf_bytes,
     render_document,
 )
 
@@ -217,8 +220,22 @@ def _render(world: World, case_id: int, **kw: Any) -> dict[str, Rendered]:
     out = {}
     for name, (kind, context) in case_documents(world.store, case_id, law, **kw).items():
         document = layout_document(kind, context, law=law)
-        out[name] = (kind, laid_out_text(document), document.write_pdf())
+        out[name] = (kind, laid_out_text(document), pdf_bytes(document))
     return out
+
+
+def test_the_same_document_gives_the_same_bytes_an_hour_later(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the embedded font subsets used to carry the time of writing
+    kind, context = next(iter(case_documents(world.store, world.penalty, default_store()).values()))
+    document = layout_document(kind, context, law=default_store())
+    environment = os.environ.get("SOURCE_DATE_EPOCH")
+    now = pdf_bytes(document)
+    later = time.time() + 3600
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert pdf_bytes(document) == now
+    assert os.environ.get("SOURCE_DATE_EPOCH") == environment  # the process's is left as it was
 
 
 def check_pdf(pdf: bytes) -> None:

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -215,7 +217,29 @@ def layout_document(kind: str, context: Mapping[str, Any], *, law: LawStore | No
 
 def document_pdf(kind: str, context: Mapping[str, Any], *, law: LawStore | None = None) -> bytes:
     """The document as PDF bytes (A4; see :func:`render_document` for ``context``)."""
-    pdf = layout_document(kind, context, law=law).write_pdf()
+    return pdf_bytes(layout_document(kind, context, law=law))
+
+
+#: The time stamp written into the documents' embedded font subsets (fontTools reads
+#: ``SOURCE_DATE_EPOCH``, the reproducible-builds convention): with the time of writing
+#: there, the same document gave different bytes from one second to the next.
+_FONT_EPOCH = "0"
+_FONT_EPOCH_LOCK = threading.Lock()
+
+
+def pdf_bytes(document: Any) -> bytes:
+    """A laid-out document (:func:`layout_document`) as PDF bytes: the same document
+    gives the same bytes whenever it is written (archived copies can be compared)."""
+    with _FONT_EPOCH_LOCK:
+        before = os.environ.get("SOURCE_DATE_EPOCH")
+        os.environ["SOURCE_DATE_EPOCH"] = _FONT_EPOCH
+        try:
+            pdf = document.write_pdf()
+        finally:
+            if before is None:
+                del os.environ["SOURCE_DATE_EPOCH"]
+            else:
+                os.environ["SOURCE_DATE_EPOCH"] = before
     assert isinstance(pdf, bytes)
     return pdf
 
