@@ -145,6 +145,8 @@ class Context:
     _log: logging.LoggerAdapter = field(
         default_factory=lambda: _DetectorLog(logging.getLogger("fairwatch.detectors"), {})
     )
+    #: subjects the detector tested, reported or not (see :meth:`record_test`)
+    tested: list[dict[str, Any]] = field(default_factory=list)
 
     def for_detector(self, detector: Detector) -> Context:
         logger = _DetectorLog(
@@ -156,6 +158,16 @@ class Context:
     @property
     def log(self) -> logging.LoggerAdapter:
         return self._log
+
+    def record_test(self, subject_id: str, reported: bool, **statistics: Any) -> None:
+        """Record that the detector tested ``subject_id``, with the test's statistics.
+
+        The run lists the subjects tested without a finding next to what the test could
+        have found (e.g. the smallest effect it detects with 80 % power): a clean result
+        from a test with little power reads differently from one that would have seen a
+        small violation.
+        """
+        self.tested.append({"subject_id": subject_id, "reported": reported, **statistics})
 
     def table(self, name: str) -> ir.Table:
         return self.engine.table(name)

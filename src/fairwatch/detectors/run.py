@@ -43,6 +43,8 @@ class DetectorRun:
     seconds: float = 0.0
     error: str | None = None
     missing: list[str] = field(default_factory=list)
+    #: subjects tested, reported or not, with the test's statistics (Context.record_test)
+    tested: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -114,6 +116,7 @@ def run_one(ctx: Context, cls: type[Detector]) -> tuple[DetectorRun, list[dict[s
         entry.error = f"{type(exc).__name__}: {exc}"
         dctx.log.error("detector crashed; the run goes on\n%s", traceback.format_exc())
     entry.seconds = round(time.perf_counter() - started, 3)
+    entry.tested = dctx.tested
     return entry, rows
 
 

@@ -63,6 +63,11 @@ LABELS: dict[str, str] = {
     ),
     "no_findings": "No findings.",
     "no_detectors": "No detector information (run.json missing).",
+    "tested_heading": "Tested without a finding",
+    "tested_note": "Subjects a detector tested and did not report, with the test's "
+    "statistics. Where the test gives a detectable effect (e.g. a detectable ratio), a "
+    "violation at least that large would have been found with 80 % probability; a "
+    "smaller one may be there.",
     "rule": "Rule",
     "subject": "Subject",
     "period": "Period",
@@ -223,6 +228,26 @@ def _detector_view(detector: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _not_reported(run: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Subjects each detector tested and did not report (``tested`` in run.json)."""
+    rows = []
+    for detector in run.get("detectors") or []:
+        if not isinstance(detector, Mapping):
+            continue
+        for test in detector.get("tested") or []:
+            if not isinstance(test, Mapping) or test.get("reported"):
+                continue
+            stats = {k: v for k, v in test.items() if k not in ("subject_id", "reported")}
+            rows.append(
+                {
+                    "code": str(detector.get("code", "")),
+                    "subject": str(test.get("subject_id", "")),
+                    "statistics": " · ".join(f"{k} {format_value(v)}" for k, v in stats.items()),
+                }
+            )
+    return sorted(rows, key=lambda r: (r["code"], r["subject"]))
+
+
 def _evidence_view(item: Any) -> dict[str, Any]:
     if isinstance(item, Mapping) and "table" in item:
         ids = list(item.get("ids") or [])
@@ -314,6 +339,7 @@ def render_html(
         },
         "detectors": detectors,
         "detector_status": sorted(detector_status.items()),
+        "not_reported": _not_reported(run),
         "has_run": bool(run.get("detectors")),
         "total": len(findings),
         "by_family": _counts(str(f.get("family", "")) for f in findings),

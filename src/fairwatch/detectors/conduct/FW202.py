@@ -92,8 +92,10 @@ class SelfPreference(Detector):
     for that. A platform with a single queried category cannot be tested (no clusters
     to estimate the error). Ranking outside search (feeds, recommendations) is not
     seen. Power is set by the number of own offers and of their reviews, since the
-    noise of their ratings does not average out over searches: the detector logs, per
-    platform tested, the smallest weight ratio it would find with 80 % power. On
+    noise of their ratings does not average out over searches: for every platform
+    tested the run records (``tested`` in ``run.json``, "Tested without a finding" in
+    the report) the weight ratio, q-value and the smallest weight ratio the test would
+    find with 80 % power. On
     synthetic markets that was ×2 to ×3 with five to ten own offers of about a dozen
     reviews each, about ×1.7 with ten to thirty own offers of about twenty reviews, and
     ×1.2 to ×1.3 with a few hundred own offers.
@@ -267,7 +269,16 @@ class SelfPreference(Detector):
                 fit.own_offers,
                 max(detectable, min_ratio),
             )
-            if q <= fdr and ratio >= min_ratio:
+            reported = bool(q <= fdr and ratio >= min_ratio)
+            ctx.record_test(
+                fit.platform_id,
+                reported,
+                weight_ratio=round(ratio, 4),
+                q_value=round(float(q), 4),
+                own_offers=fit.own_offers,
+                detectable_weight_ratio=round(max(detectable, min_ratio), 3),
+            )
+            if reported:
                 findings.append(self._finding(ctx, fit, float(q), ratio, bands))
         return findings
 
