@@ -8,17 +8,24 @@ import pandas as pd
 from fairwatch.detectors.conduct.FW202 import STARS, _covariates
 
 
-def _market(seed: int) -> tuple[pd.DataFrame, np.ndarray]:
-    """One platform: stores of one to four offers, each rated by 8 to 30 reviews whose
-    stars are the offer's latent rating plus noise, rounded and censored at 1 and 5."""
+def _market(
+    seed: int,
+    stores: int = 150,
+    offers: tuple[int, int] = (1, 4),
+    reviews: tuple[int, int] = (8, 30),
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """One platform: stores of ``offers`` offers (the first tenth self-operated), each
+    rated by ``reviews`` reviews whose stars are the offer's latent rating (a store
+    level plus the offer's own deviation, equal variances) plus noise, rounded and
+    censored at 1 and 5."""
     rng = np.random.default_rng(seed)
     rows, truth = [], []
-    for s in range(150):
+    for s in range(stores):
         store_effect = rng.normal(0.0, 0.3)
-        own = s < 15
-        for k in range(int(rng.integers(1, 5))):
+        own = s < stores // 10
+        for k in range(int(rng.integers(offers[0], offers[1] + 1))):
             latent = 4.0 + store_effect + rng.normal(0.0, 0.3) + (0.2 if own else 0.0)
-            n = int(rng.integers(8, 31))
+            n = int(rng.integers(reviews[0], reviews[1] + 1))
             stars = np.clip(np.round(latent + rng.normal(0.0, 0.9, n)), 1, 5).astype(int)
             counts = np.bincount(stars, minlength=6)[1:]
             row = {
@@ -54,3 +61,17 @@ def test_posterior_variance_matches_the_real_error() -> None:
     z = np.concatenate(z)
     assert abs(z.mean()) < 0.15
     assert 0.85 < z.std() < 1.15
+
+
+def test_a_small_store_centres_its_offers_by_its_reliability() -> None:
+    # in a store of two offers the other offer's reviews measure the store level with
+    # the other offer's own deviation in it: taken at face value they pull the prior
+    # too far and the ratings come out too spread (the truth regressed on them has a
+    # slope well under 1: 0.85 before the centre was weighted by its reliability)
+    estimated, truth = [], []
+    for seed in range(4):
+        frame, latent = _market(seed, stores=200, offers=(2, 2), reviews=(6, 12))
+        estimated.append(_covariates(frame)["rating"].to_numpy())
+        truth.append(latent)
+    slope = np.polyfit(np.concatenate(estimated), np.concatenate(truth), 1)[0]
+    assert 0.92 < slope < 1.08

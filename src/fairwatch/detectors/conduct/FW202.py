@@ -68,7 +68,12 @@ class SelfPreference(Detector):
     the noise in ratings of offers that really are better would be credited to
     ``self_operated``). The offer's own reviews are left out of its prior so they do
     not count twice, which would understate the rating's posterior variance; that
-    variance is added to the coefficients' (delta method). ``exp(β_self)`` is the
+    variance is added to the coefficients' (delta method). The store's other reviews
+    measure its level through ``k`` other offers, each with its own deviation, so the
+    prior follows them by their reliability ``ρk / (ρk + 1)``, ``ρ`` the ratio of
+    store-level to offer-level variance estimated with the prior (at face value, the
+    ratings of offers in small stores came out too spread and offers that really are
+    better were under-credited). ``exp(β_self)`` is the
     weight ratio of an own offer over a comparable third-party offer.
 
     The engine aggregates prices, ratings and sales per offer (one pass over each
@@ -337,7 +342,10 @@ class SelfPreference(Detector):
 
 
 def _latent_ratings(
-    counts: np.ndarray, groups: np.ndarray, centres: np.ndarray | None = None
+    counts: np.ndarray,
+    groups: np.ndarray,
+    centres: np.ndarray | None = None,
+    reach: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Posterior means and variances of latent ratings from star counts (empirical Bayes).
 
@@ -367,8 +375,16 @@ def _latent_ratings(
         shift = start.copy() if centres is None else np.zeros(len(labels))
         base = np.zeros(len(counts)) if centres is None else np.asarray(centres, dtype=float)
         spread = np.full(len(labels), 1.0)
+        # the centres' mean per group: an offer's prior follows its centre's deviation
+        # from it by the centre's reliability (``pull``, 1 without ``reach``)
+        level = np.zeros(len(counts))
+        if centres is not None:
+            for k in range(len(labels)):
+                sel = (g == k) & rated
+                level[g == k] = base[sel].mean() if sel.any() else 0.0
+        pull = np.ones(len(counts))
         for _ in range(_EM_ROUNDS):
-            prior = base + shift[g]
+            prior = level + pull * (base - level) + shift[g]
             z = (grid[None, :] - prior[:, None]) / spread[g][:, None]
             logpost = loglik - 0.5 * z * z - np.log(spread[g])[:, None]
             top = logpost.max(axis=1, keepdims=True)
@@ -380,11 +396,14 @@ def _latent_ratings(
             for k in range(len(labels)):
                 sel = (g == k) & rated
                 if sel.any():
-                    shift[k] = float((mean[sel] - base[sel]).mean())
-                    dev = mean[sel] - base[sel] - shift[k]
+                    if reach is not None:
+                        pull[sel] = _pull(mean[sel], base[sel], np.asarray(reach)[sel])
+                    centred = level[sel] + pull[sel] * (base[sel] - level[sel])
+                    shift[k] = float((mean[sel] - centred).mean())
+                    dev = mean[sel] - centred - shift[k]
                     spread[k] = max(float(np.sqrt(np.mean(var[sel] + dev**2))), 0.05)
         marginal = float((top[:, 0] + np.log(total[:, 0] * step / np.sqrt(2 * np.pi)))[rated].sum())
-        prior = base + shift[g]
+        prior = level + pull * (base - level) + shift[g]
         return marginal, np.where(rated, mean, prior), np.where(rated, var, spread[g] ** 2)
 
     res = optimize.minimize_scalar(
@@ -395,6 +414,34 @@ def _latent_ratings(
     )
     _, mean, var = fit(float(res.x))
     return mean, var
+
+
+#: Candidate ratios of store-level to offer-level rating variance (see :func:`_pull`).
+_VARIANCE_RATIOS = np.geomspace(0.02, 50.0, 41)
+
+
+def _pull(mean: np.ndarray, centre: np.ndarray, reach: np.ndarray) -> np.ndarray:
+    """How far an offer's prior follows its store's centre: ``ρk / (ρk + 1)``.
+
+    Ratings have a store level and an offer's deviation from it. The centre (the store's
+    other reviews) measures the store level through ``k`` other offers, so it predicts
+    the offer's rating with the reliability ``ρk / (ρk + 1)``, ``ρ`` the ratio of the
+    store-level to the offer-level variance; taken at face value (reliability 1), the
+    centre of a store of two offers would carry the other offer's own deviation into
+    this one's prior. ``ρ`` is chosen by least squares of the offers' posterior means
+    (the M-step of the EM in :func:`_latent_ratings`); without other offers the pull is 0.
+    """
+    y = mean - mean.mean()
+    c = centre - centre.mean()
+    best, best_loss = np.ones(len(mean)), np.inf
+    for rho in _VARIANCE_RATIOS:
+        pull = rho * reach / (rho * reach + 1.0)
+        x = c * pull
+        x = x - x.mean()
+        loss = float(((y - x) ** 2).sum())
+        if loss < best_loss:
+            best, best_loss = pull, loss
+    return best
 
 
 def _weighted_mean(counts: np.ndarray) -> float:
@@ -423,7 +470,10 @@ def _covariates(summary: pd.DataFrame) -> pd.DataFrame:
         # reviews out of its prior keeps them from counting twice)
         rest = np.clip(store - own, 0.0, None)
         centre, _ = _latent_ratings(rest, so)
-        mean, var = _latent_ratings(own, so, centre)
+        rated = (own.sum(axis=1) > 0).astype(float)
+        store_id = o.loc[rows, "merchant_id"].astype(str).to_numpy()
+        reach = pd.Series(rated).groupby(store_id).transform("sum").to_numpy() - rated
+        mean, var = _latent_ratings(own, so, centre, reach)
         o.loc[rows, "rating"] = mean
         o.loc[rows, "rating_var"] = var
     o["rating"] = o["rating"].fillna(o["rating"].mean()).fillna(0.0)
