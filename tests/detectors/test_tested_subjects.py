@@ -21,8 +21,29 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("tested")
     generate_market(base / "market", "tiny", 5, overwrite=True)
     # two workers: the record must survive the trip back from a worker process
-    scan(base / "market", base / "run", select=["FW202", "FW203"], as_of=AS_OF, workers=2)
+    scan(
+        base / "market",
+        base / "run",
+        select=["FW104", "FW201", "FW202", "FW203"],
+        as_of=AS_OF,
+        workers=2,
+    )
     return base / "run"
+
+
+def _found(run: Path, rule: str) -> set[str]:
+    rows = [json.loads(line) for line in (run / "findings.jsonl").read_text().splitlines()]
+    return {r["subject_id"] for r in rows if r["rule"] == rule}
+
+
+@pytest.mark.parametrize("code", ["FW104", "FW201"])
+def test_collusion_and_exclusive_dealing_record_what_they_tested(run: Path, code: str) -> None:
+    detectors = {d["code"]: d for d in json.loads((run / "run.json").read_text())["detectors"]}
+    tested = detectors[code]["tested"]
+    assert tested, f"{code} tests several markets or platforms of the tiny market"
+    assert {t["subject_id"] for t in tested if t["reported"]} == _found(run, code)
+    assert all(0.0 <= t["q_value"] <= 1.0 for t in tested)
+    assert any(not t["reported"] for t in tested)
 
 
 def test_self_preferencing_records_every_platform_it_fitted(run: Path) -> None:
@@ -30,12 +51,7 @@ def test_self_preferencing_records_every_platform_it_fitted(run: Path) -> None:
     tested = detectors["FW202"]["tested"]
     assert len(tested) >= 2, "the tiny market has several platforms with own offers in search"
     assert len({t["subject_id"] for t in tested}) == len(tested)
-    found = {
-        json.loads(line)["subject_id"]
-        for line in (run / "findings.jsonl").read_text().splitlines()
-        if json.loads(line)["rule"] == "FW202"
-    }
-    assert {t["subject_id"] for t in tested if t["reported"]} == found
+    assert {t["subject_id"] for t in tested if t["reported"]} == _found(run, "FW202")
     floor = default_store().value("cn.detection.conduct.self_preference_min_weight_ratio", AS_OF)
     for t in tested:
         assert t["detectable_weight_ratio"] >= floor

@@ -87,7 +87,8 @@ class ExclusiveStores(Detector):
     punished shares, the exits against expectation, all p- and q-values (and the
     combined p of exits and punishment) and a weekly timeline; evidence lists the
     stayers (scored by their own exposure loss) and the rival stores closed in the exit
-    window.
+    window. Every platform tested is recorded in the run, reported or not, with its
+    q-value, exposure loss, group sizes and exit p-value.
 
     **Known limitations**
 
@@ -217,9 +218,18 @@ class ExclusiveStores(Detector):
                 t.q_punish,
                 t.loss_pct,
             )
-            if not (t.q_punish <= fdr and t.loss_pct is not None and t.loss_pct >= min_loss):
-                continue
-            findings.append(self._finding(ctx, world, t, bands))
+            reported = bool(t.q_punish <= fdr and t.loss_pct is not None and t.loss_pct >= min_loss)
+            ctx.record_test(
+                t.platform_id,
+                reported,
+                q_value=float(f"{t.q_punish:.3g}"),
+                exposure_loss_pct=None if t.loss_pct is None else round(t.loss_pct, 1),
+                stayers=t.n_stay,
+                single_homers=t.n_single,
+                p_exits=float(f"{t.p_exits:.3g}"),
+            )
+            if reported:
+                findings.append(self._finding(ctx, world, t, bands))
         return findings
 
     def _finding(self, ctx: Context, world: _World, t: _PlatformTest, bands: Any) -> Finding:

@@ -279,7 +279,7 @@ class SelfPreference(Detector):
                 fit.platform_id,
                 reported,
                 weight_ratio=round(ratio, 4),
-                q_value=round(float(q), 4),
+                q_value=float(f"{q:.3g}"),
                 own_offers=fit.own_offers,
                 detectable_weight_ratio=round(max(detectable, min_ratio), 3),
             )

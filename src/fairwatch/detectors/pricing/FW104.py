@@ -173,7 +173,9 @@ class PriceCollusionScreen(Detector):
       the break. The market is the category on one platform when the whole group sells
       there (then art. 19 is cited as well: the platform may organise it) and the
       category across platforms otherwise. Evidence lists the group's sellers, scored by
-      the share of joint moves each took part in.
+      the share of joint moves each took part in. Every category screened is recorded
+      in the run, reported or not, with its q-value and its group's size, dispersion
+      drop and joint moves.
 
     **Known limitations**
 
@@ -269,11 +271,31 @@ class PriceCollusionScreen(Detector):
         findings = []
         for r, qv in zip(results, q, strict=True):
             r["qvalue"] = float(qv)
-            if r.get("group") is None:
-                continue
-            if not (qv <= fdr and r["drop"] >= cfg.min_drop and r["joint_moves"] >= cfg.min_joint):
-                continue
-            findings.append(self._finding(ctx, r, platform_of, bands))
+            found = r.get("group") is not None
+            reported = bool(
+                found
+                and qv <= fdr
+                and r["drop"] >= cfg.min_drop
+                and r["joint_moves"] >= cfg.min_joint
+            )
+            group = (
+                {
+                    "group_size": len(r["group"]),
+                    "dispersion_drop_pct": round(float(r["drop"]) * 100, 1),
+                    "joint_moves": int(r["joint_moves"]),
+                }
+                if found
+                else {"group_size": 0}
+            )
+            ctx.record_test(
+                r["category"],
+                reported,
+                q_value=float(f"{qv:.3g}"),
+                merchants_screened=int(r["merchants_screened"]),
+                **group,
+            )
+            if reported:
+                findings.append(self._finding(ctx, r, platform_of, bands))
         ctx.log.info("screened %d markets, %d reported", len(results), len(findings))
         return findings
 
