@@ -7,8 +7,10 @@ import json
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from fairwatch.detectors.base import Context
 from fairwatch.detectors.run import scan
 from fairwatch.law import default_store
 from fairwatch.synth.generate import generate_market
@@ -71,3 +73,12 @@ def test_the_report_lists_the_platforms_tested_without_a_finding(run: Path) -> N
         row_present = f"<td>{t['subject_id']}</td>" in section
         assert row_present is (not t["reported"]), t["subject_id"]
     assert "detectable_weight_ratio" in section
+
+
+def test_a_record_holds_plain_values_floats_to_four_significant_digits() -> None:
+    ctx = Context(engine=None, as_of=AS_OF, run_id="r", law=default_store())  # type: ignore[arg-type]
+    ctx.record_test("P1", np.bool_(False), q=np.float64(0.0123456), n=np.int64(7), gap=None)
+    (record,) = ctx.tested
+    assert record == {"subject_id": "P1", "reported": False, "q": 0.01235, "n": 7, "gap": None}
+    assert type(record["reported"]) is bool and type(record["n"]) is int
+    assert json.loads(json.dumps(record)) == record

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import inspect
 import logging
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import numpy as np
 import pandas as pd
 
 from fairwatch.detectors.families import FAMILIES
@@ -165,9 +167,16 @@ class Context:
         The run lists the subjects tested without a finding next to what the test could
         have found (e.g. the smallest effect it detects with 80 % power): a clean result
         from a test with little power reads differently from one that would have seen a
-        small violation.
+        small violation. Numbers are kept as plain Python values, floats to four
+        significant digits (what the report shows; run.json stays readable).
         """
-        self.tested.append({"subject_id": subject_id, "reported": reported, **statistics})
+        self.tested.append(
+            {
+                "subject_id": subject_id,
+                "reported": bool(reported),
+                **{k: _plain(v) for k, v in statistics.items()},
+            }
+        )
 
     def table(self, name: str) -> ir.Table:
         return self.engine.table(name)
@@ -205,6 +214,18 @@ class Context:
 
     def execute(self, expr: ir.Table) -> pd.DataFrame:
         return self.engine.execute(expr)
+
+
+def _plain(value: Any) -> Any:
+    """A statistic as a plain JSON value: numpy scalars unwrapped, floats to 4
+    significant digits (non-finite ones as they are)."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(f"{value:.4g}") if math.isfinite(value) else float(value)
+    return value
 
 
 def severity_from_bands(value: float, bands: Mapping[str, float]) -> str:

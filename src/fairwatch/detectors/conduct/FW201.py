@@ -222,11 +222,11 @@ class ExclusiveStores(Detector):
             ctx.record_test(
                 t.platform_id,
                 reported,
-                q_value=float(f"{t.q_punish:.3g}"),
-                exposure_loss_pct=None if t.loss_pct is None else round(t.loss_pct, 1),
+                q_value=t.q_punish,
+                exposure_loss_pct=t.loss_pct,
                 stayers=t.n_stay,
                 single_homers=t.n_single,
-                p_exits=float(f"{t.p_exits:.3g}"),
+                p_exits=t.p_exits,
             )
             if reported:
                 findings.append(self._finding(ctx, world, t, bands))

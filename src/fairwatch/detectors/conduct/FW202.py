@@ -278,10 +278,10 @@ class SelfPreference(Detector):
             ctx.record_test(
                 fit.platform_id,
                 reported,
-                weight_ratio=round(ratio, 4),
-                q_value=float(f"{q:.3g}"),
+                weight_ratio=ratio,
+                q_value=q,
                 own_offers=fit.own_offers,
-                detectable_weight_ratio=round(max(detectable, min_ratio), 3),
+                detectable_weight_ratio=max(detectable, min_ratio),
             )
             if reported:
                 findings.append(self._finding(ctx, fit, float(q), ratio, bands))

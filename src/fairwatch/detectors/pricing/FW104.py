@@ -281,8 +281,8 @@ class PriceCollusionScreen(Detector):
             group = (
                 {
                     "group_size": len(r["group"]),
-                    "dispersion_drop_pct": round(float(r["drop"]) * 100, 1),
-                    "joint_moves": int(r["joint_moves"]),
+                    "dispersion_drop_pct": r["drop"] * 100,
+                    "joint_moves": r["joint_moves"],
                 }
                 if found
                 else {"group_size": 0}
@@ -290,8 +290,8 @@ class PriceCollusionScreen(Detector):
             ctx.record_test(
                 r["category"],
                 reported,
-                q_value=float(f"{qv:.3g}"),
-                merchants_screened=int(r["merchants_screened"]),
+                q_value=qv,
+                merchants_screened=r["merchants_screened"],
                 **group,
             )
             if reported:
